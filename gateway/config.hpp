@@ -1,0 +1,92 @@
+// config.hpp — Sluice's whole configuration as plain data.
+//
+// Parsed and validated once (config_loader.hpp) from TOML, or from the embedded
+// default when no file is given; then shared read-only (shared_ptr<const Config>)
+// by every worker. SIGHUP builds a new Config and swaps the pointer; a session
+// keeps the Config it started with. Every field is documented, with its default,
+// in docs/configuration.md — keep the two in step.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/network_list.hpp"
+
+namespace sluice::gateway {
+
+enum class LogFormat { logfmt, json };
+enum class LogLevel { debug, info, warn, error };
+enum class BareLineEndingPolicy { reject, normalize };
+enum class SpoolKind { file, discard };
+
+struct ListenerConfig {
+  std::string name = "smtp";
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 2525;
+  bool proxy_protocol = false;        // expect a PROXY v1/v2 header first
+  NetworkList proxy_trusted;          // sources allowed to send it
+};
+
+struct LimitsConfig {
+  std::uint64_t max_connections = 10000;       // global; 421 4.7.0 before the banner
+  std::uint32_t max_connections_per_ip = 100;  // per client IP (real socket peer)
+  std::uint64_t max_message_size = 50ull * 1024 * 1024;  // SIZE and streaming check, 552 5.3.4
+  std::uint32_t max_recipients = 100;          // 452 4.5.3
+  std::uint32_t max_bad_commands = 20;         // then 421 4.7.0 and close
+  std::size_t command_line_max = 512;          // RFC 5321 4.5.3.1.4, incl. CRLF
+  std::size_t text_line_max = 1000;            // RFC 5321 4.5.3.1.6, incl. CRLF
+  std::size_t max_pipelined_bytes = 64 * 1024; // unread pipelined input held at most
+};
+
+// RFC 5321 4.5.3.2 defaults.
+struct TimeoutsConfig {
+  std::chrono::seconds greeting{300};   // waiting for the first command
+  std::chrono::seconds command{300};    // MAIL, RCPT and everything else
+  std::chrono::seconds data_init{120};  // after the 354
+  std::chrono::seconds data_block{180}; // between data reads
+  std::chrono::seconds data_end{600};   // after the final dot, for our own commit
+  std::chrono::seconds max_session{3600};
+  std::chrono::seconds drain{30};       // SIGTERM: how long in-flight sessions may finish
+};
+
+struct SmtpConfig {
+  std::string hostname = "localhost";   // banner, EHLO, Received
+  std::string banner_text = "ESMTP Sluice";
+  bool pipelining = true, chunking = true, eight_bit_mime = true, smtputf8 = true, dsn = true;
+  std::string pipeconnect_keyword = "PIPECONNECT";  // or "X_PIPE_CONNECT"
+  NetworkList pipeconnect_hosts = NetworkList::any();
+  NetworkList xclient_hosts;            // empty: XCLIENT never offered
+  bool xclient_require_port = false;    // Exim's stricter rule (ADDR and PORT on the first XCLIENT)
+  BareLineEndingPolicy bare_line_ending = BareLineEndingPolicy::reject;
+  std::vector<std::string> local_domains = {"localhost"};
+  std::vector<std::string> relay_domains;
+  NetworkList trusted_networks = NetworkList::loopback();  // may relay anywhere
+};
+
+struct SpoolConfig {
+  SpoolKind kind = SpoolKind::file;
+  std::string directory = "./var/spool";
+  std::uint32_t io_threads = 2;         // threads for writes and fsync, off the loops
+};
+
+struct LogConfig {
+  LogFormat format = LogFormat::logfmt;
+  LogLevel level = LogLevel::info;
+};
+
+struct Config {
+  std::string source = "<embedded default>";  // file name, for logs
+  std::uint32_t workers = 0;            // 0: one per core
+  std::vector<ListenerConfig> listeners = {ListenerConfig{}};
+  LimitsConfig limits;
+  TimeoutsConfig timeouts;
+  SmtpConfig smtp;
+  SpoolConfig spool;
+  LogConfig log;
+};
+
+using ConfigPtr = std::shared_ptr<const Config>;
+
+}  // namespace sluice::gateway

@@ -1,0 +1,203 @@
+#include "gateway/gateway.hpp"
+
+#include <sys/resource.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "gateway/config_loader.hpp"
+#include "gateway/listener.hpp"
+#include "gateway/log.hpp"
+#include "gateway/services.hpp"
+#include "gateway/worker.hpp"
+#include "metrics/server_counters.hpp"
+#include "storage/blocking_pool.hpp"
+#include "storage/file_spool.hpp"
+
+namespace sluice::gateway {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Sessions need one descriptor each: take all the kernel lets us have.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  const rlim_t before = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &rl);
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  log_info("fd_limit").field("before", static_cast<std::uint64_t>(before))
+      .field("ceiling", static_cast<std::uint64_t>(rl.rlim_cur));
+}
+
+class Process {
+ public:
+  Process(ConfigPtr config, std::string path) : path_(std::move(path)) {
+    services_.config.store(config);
+    unsigned n = config->workers ? config->workers : std::max(1u, std::thread::hardware_concurrency());
+    pool_ = std::make_unique<storage::BlockingPool>(config->spool.io_threads);
+    open_spool(*config);
+    for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i));
+    for (const auto& l : config->listeners) open_listener(l);
+  }
+
+  int run() {
+    for (auto& w : workers_) w->start();
+    for (auto& [key, ls] : listeners_)
+      for (auto& l : ls) l->start();
+    auto cfg = services_.config.load();
+    log_info("started").field("config", cfg->source).field("workers", static_cast<std::uint64_t>(workers_.size()))
+        .field("spool", std::string(services_.spool->kind())).field("listeners", static_cast<std::uint64_t>(listeners_.size()));
+
+    asio::signal_set signals(main_, SIGTERM, SIGINT, SIGHUP);
+    std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        reload();
+        signals.async_wait(on_signal);
+      } else {
+        begin_drain();
+      }
+    };
+    signals.async_wait(on_signal);
+    main_.run();
+    for (auto& w : workers_) w->stop_and_join();
+    auto& c = metrics::server_counters();
+    log_info("stopped").field("accepted", c.messages_accepted.load()).field("rejected", c.messages_rejected.load())
+        .field("connections", c.connections_accepted.load());
+    return 0;
+  }
+
+ private:
+  void open_spool(const Config& cfg) {
+    if (cfg.spool.kind == SpoolKind::discard) {
+      spool_ = storage::make_discard_spool();
+      log_warn("discard_spool").field("warning", "spool kind is discard: accepted mail is THROWN AWAY (benchmarks only)");
+    } else {
+      storage::FileSpoolRecovery r;
+      spool_ = storage::make_file_spool(cfg.spool.directory, *pool_, &r);
+      log_info("spool_recovered").field("directory", cfg.spool.directory).field("queued", r.queued)
+          .field("removed_temporary", r.removed_temporary).field("removed_half_committed", r.removed_half_committed);
+    }
+    services_.spool = spool_.get();
+  }
+
+  void open_listener(const ListenerConfig& l) {
+    std::vector<std::unique_ptr<Listener>> ls;
+    for (auto& w : workers_) ls.push_back(std::make_unique<Listener>(*w, services_, l));
+    log_info("listening").field("listener", l.name).field("address", l.address).field("port", unsigned{l.port})
+        .field("proxy_protocol", l.proxy_protocol);
+    listeners_[listener_key(l)] = std::move(ls);
+  }
+
+  void reload() {
+    if (path_.empty()) {
+      log_warn("reload_ignored").field("reason", "running on the embedded default config");
+      return;
+    }
+    ConfigLoad load = load_config_file(path_);
+    if (!load.config) {
+      for (const auto& p : load.problems) log_error("reload_refused").field("problem", p.to_string());
+      return;
+    }
+    // Listeners: open the new ones first, so a bind failure refuses the reload.
+    std::map<std::string, std::vector<std::unique_ptr<Listener>>> added;
+    try {
+      for (const auto& l : load.config->listeners) {
+        const auto key = listener_key(l);
+        if (listeners_.count(key) || added.count(key)) continue;
+        std::vector<std::unique_ptr<Listener>> ls;
+        for (auto& w : workers_) ls.push_back(std::make_unique<Listener>(*w, services_, l));
+        added[key] = std::move(ls);
+      }
+    } catch (const std::exception& e) {
+      log_error("reload_refused").field("problem", e.what());
+      return;
+    }
+    set_log_options(load.config->log.format, load.config->log.level);
+    services_.config.store(load.config);
+    for (auto it = listeners_.begin(); it != listeners_.end();) {
+      bool keep = false;
+      for (const auto& l : load.config->listeners) keep |= listener_key(l) == it->first;
+      if (keep) {
+        ++it;
+        continue;
+      }
+      log_info("listener_closed").field("listener", it->first);
+      for (auto& l : it->second) l->close();
+      retired_.push_back(std::move(it->second));  // closing happens on the workers
+      it = listeners_.erase(it);
+    }
+    for (auto& [key, ls] : added) {
+      for (auto& l : ls) l->start();
+      log_info("listening").field("listener", key);
+      listeners_[key] = std::move(ls);
+    }
+    log_info("reloaded").field("config", path_);
+  }
+
+  void begin_drain() {
+    if (draining_) return;
+    draining_ = true;
+    auto cfg = services_.config.load();
+    log_info("draining").field("timeout_seconds", static_cast<std::int64_t>(cfg->timeouts.drain.count()))
+        .field("open", services_.limits.open());
+    for (auto& [key, ls] : listeners_)
+      for (auto& l : ls) l->close();
+    for (auto& w : workers_) w->begin_drain();
+    drain_deadline_ = std::chrono::steady_clock::now() + cfg->timeouts.drain;
+    poll_drain();
+  }
+
+  void poll_drain() {
+    std::size_t live = 0;
+    for (auto& w : workers_) live += w->live_connections();
+    if (live == 0) {
+      main_.stop();
+      return;
+    }
+    if (!deadline_sent_ && std::chrono::steady_clock::now() >= drain_deadline_) {
+      deadline_sent_ = true;
+      log_info("drain_deadline").field("open", static_cast<std::uint64_t>(live));
+      for (auto& w : workers_) w->drain_deadline();
+    }
+    timer_.expires_after(std::chrono::milliseconds(50));
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) poll_drain();
+    });
+  }
+
+  std::string path_;
+  asio::io_context main_{1};
+  asio::steady_timer timer_{main_};
+  Services services_;
+  // Destruction runs bottom-up: listeners, then workers (their sessions may
+  // still hold spool writers), then the spool and its I/O pool.
+  std::unique_ptr<storage::BlockingPool> pool_;
+  std::unique_ptr<storage::Spool> spool_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::map<std::string, std::vector<std::unique_ptr<Listener>>> listeners_;
+  std::vector<std::vector<std::unique_ptr<Listener>>> retired_;
+  bool draining_ = false;
+  bool deadline_sent_ = false;
+  std::chrono::steady_clock::time_point drain_deadline_;
+};
+
+}  // namespace
+
+int run_gateway(ConfigPtr config, const std::string& config_path) {
+  set_log_options(config->log.format, config->log.level);
+  raise_fd_limit();
+  Process p(std::move(config), config_path);
+  return p.run();
+}
+
+}  // namespace sluice::gateway

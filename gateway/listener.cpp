@@ -1,0 +1,153 @@
+#include "gateway/listener.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <stdexcept>
+
+#include "gateway/log.hpp"
+#include "metrics/server_counters.hpp"
+#include "protocol/reply.hpp"
+#include "protocol/server_connection.hpp"
+
+namespace sluice::gateway {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using metrics::ServerCounters;
+
+std::string listener_key(const ListenerConfig& l) {
+  return l.name + "@" + l.address + ":" + std::to_string(l.port);
+}
+
+Listener::Listener(Worker& worker, Services& services, const ListenerConfig& config)
+    : worker_(worker), services_(services), config_(config), acceptor_(worker.context()) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(config_.address, ec);
+  if (ec) throw std::runtime_error("listener " + config_.name + ": bad address " + config_.address);
+  tcp::endpoint ep(addr, config_.port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) {
+    int one = 1;
+    if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+      ec.assign(errno, boost::system::system_category());
+  }
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(4096, ec);
+  if (ec)
+    throw std::runtime_error("listener " + config_.name + " on " + config_.address + ":" +
+                             std::to_string(config_.port) + ": " + ec.message());
+}
+
+void Listener::start() {
+  asio::co_spawn(worker_.context(), accept_loop(), [name = config_.name](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log_error("listener_failed").field("listener", name).field("what", ex.what());
+    }
+  });
+}
+
+void Listener::close() {
+  asio::post(worker_.context(), [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+  });
+}
+
+namespace {
+
+// Over a limit: one reply, then close, without reading anything.
+asio::awaitable<void> refuse_connection(tcp::socket sock, std::string reply) {
+  asio::steady_timer timer(sock.get_executor(), std::chrono::seconds(10));
+  timer.async_wait([&sock](boost::system::error_code ec) {
+    if (!ec) sock.close(ec);
+  });
+  co_await asio::async_write(sock, asio::buffer(reply), asio::as_tuple(asio::use_awaitable));
+  timer.cancel();
+  boost::system::error_code ec;
+  sock.shutdown(tcp::socket::shutdown_both, ec);
+  sock.close(ec);
+}
+
+void log_exception(std::exception_ptr e, const char* what) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log_error(what).field("what", ex.what());
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> Listener::accept_loop() {
+  for (;;) {
+    auto [ec, sock] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      // EMFILE and friends: say so, breathe, go on; never spin.
+      log_warn("accept_failed").field("listener", config_.name).field("error", ec.message());
+      asio::steady_timer t(worker_.context(), std::chrono::milliseconds(100));
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    ServerCounters::add(metrics::server_counters().connections_accepted);
+    auto cfg = services_.config.load();
+    boost::system::error_code pec;
+    auto peer = sock.remote_endpoint(pec);
+    if (pec) continue;
+    auto paddr = peer.address();
+    if (paddr.is_v6() && paddr.to_v6().is_v4_mapped())
+      paddr = asio::ip::make_address_v4(asio::ip::v4_mapped, paddr.to_v6());
+    const std::string ip = paddr.to_string();
+
+    ConnectionLimits::Ticket ticket;
+    auto verdict = services_.limits.admit(ip, cfg->limits.max_connections, cfg->limits.max_connections_per_ip, ticket);
+    if (verdict != ConnectionLimits::Verdict::ok) {
+      const bool total = verdict == ConnectionLimits::Verdict::too_many_total;
+      ServerCounters::add(total ? metrics::server_counters().rejected_connection_limit
+                                : metrics::server_counters().rejected_per_ip_limit);
+      log_warn("connection_refused").field("listener", config_.name).field("ip", ip)
+          .field("reason", total ? "max_connections" : "max_connections_per_ip");
+      protocol::Reply r(421, "4.7.0", cfg->smtp.hostname + (total ? " Too many connections, try again later"
+                                                                   : " Too many connections from your address"));
+      asio::co_spawn(worker_.context(), refuse_connection(std::move(sock), r.to_wire()),
+                     [](std::exception_ptr e) { log_exception(e, "refuse_failed"); });
+      continue;
+    }
+
+    // The session uses the listener settings of the config it starts with.
+    const ListenerConfig* lc = &config_;
+    for (const auto& l : cfg->listeners)
+      if (l.name == config_.name) lc = &l;
+    if (lc == &config_) {
+      // Listener being removed by a reload: keep our own copy alive with the session.
+      auto copy = std::make_shared<Config>(*cfg);
+      copy->listeners.push_back(config_);
+      lc = &copy->listeners.back();
+      cfg = copy;
+    }
+    auto reg = worker_.add_connection();
+    protocol::ConnectionContext ctx{cfg, lc, services_.spool, &*reg,
+                                    std::to_string(services_.next_connection_id.fetch_add(1))};
+    asio::co_spawn(
+        worker_.context(),
+        [s = std::move(sock), ctx = std::move(ctx), t = std::move(ticket)]() mutable -> asio::awaitable<void> {
+          co_await protocol::serve_connection(std::move(s), std::move(ctx));
+        },
+        [this, reg](std::exception_ptr e) {
+          log_exception(e, "session_exception");
+          worker_.remove_connection(reg);
+        });
+  }
+}
+
+}  // namespace sluice::gateway

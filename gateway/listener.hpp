@@ -1,0 +1,38 @@
+// listener.hpp — one listening socket on one worker, and its accept loop.
+//
+// Every worker opens its own socket for each configured listener with
+// SO_REUSEPORT, so the kernel spreads new connections across workers with no
+// hand-off between threads. Accepted sockets get the limits check (421 4.7.0
+// before the banner when over) and then a session coroutine on this worker.
+// Opening happens on the main thread at start or reload so that a bind
+// failure is reported with the listener's name; close() may come from any
+// thread.
+#pragma once
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+
+#include "gateway/services.hpp"
+#include "gateway/worker.hpp"
+
+namespace sluice::gateway {
+
+class Listener {
+ public:
+  // Throws std::runtime_error naming the listener when it cannot listen.
+  Listener(Worker& worker, Services& services, const ListenerConfig& config);
+  void start();
+  void close();
+  const ListenerConfig& config() const { return config_; }
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  Worker& worker_;
+  Services& services_;
+  ListenerConfig config_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+};
+
+std::string listener_key(const ListenerConfig& l);  // "name@addr:port"
+
+}  // namespace sluice::gateway

@@ -1,0 +1,79 @@
+// sluice — the command line.
+//
+//   sluice run [--config FILE]           serve (embedded default without --config)
+//   sluice check-config --config FILE    print each problem as file:line:col, exit 1 if any
+//   sluice version
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include "gateway/config_loader.hpp"
+#include "gateway/gateway.hpp"
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION "dev"
+#endif
+
+namespace {
+
+int usage() {
+  std::cerr << "usage: sluice run [--config FILE]\n"
+               "       sluice check-config --config FILE\n"
+               "       sluice version\n"
+               "       sluice print-default-config\n";
+  return 2;
+}
+
+sluice::gateway::ConfigLoad load(const std::string& path) {
+  using namespace sluice::gateway;
+  if (path.empty()) return load_config_text(embedded_default_config(), "<embedded default>");
+  return load_config_file(path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage();
+  const std::string cmd = argv[1];
+  std::string config_path;
+  for (int i = 2; i < argc; ++i) {
+    if ((std::strcmp(argv[i], "--config") == 0 || std::strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
+      config_path = argv[++i];
+    } else {
+      std::cerr << "sluice: unknown argument " << argv[i] << "\n";
+      return usage();
+    }
+  }
+
+  if (cmd == "version") {
+    std::cout << "sluice " << SLUICE_VERSION << "\n";
+    return 0;
+  }
+  if (cmd == "print-default-config") {
+    std::cout << sluice::gateway::embedded_default_config();
+    return 0;
+  }
+  if (cmd != "run" && cmd != "check-config") return usage();
+  if (cmd == "check-config" && config_path.empty()) {
+    std::cerr << "sluice: check-config needs --config FILE\n";
+    return 2;
+  }
+
+  auto loaded = load(config_path);
+  if (!loaded.config) {
+    for (const auto& p : loaded.problems) std::cerr << p.to_string() << "\n";
+    return 1;
+  }
+  if (cmd == "check-config") {
+    std::cout << config_path << ": OK\n";
+    return 0;
+  }
+  try {
+    return sluice::gateway::run_gateway(loaded.config, config_path);
+  } catch (const std::exception& e) {
+    std::cerr << "sluice: cannot start: " << e.what() << "\n";
+    return 1;
+  }
+}

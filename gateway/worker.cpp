@@ -1,0 +1,71 @@
+#include "gateway/worker.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "gateway/log.hpp"
+
+namespace sluice::gateway {
+
+namespace asio = boost::asio;
+
+Worker::Worker(unsigned index) : index_(index) {}
+
+Worker::~Worker() { stop_and_join(); }
+
+void Worker::start() {
+  guard_.emplace(ctx_.get_executor());
+  thread_ = std::thread([this] {
+    for (;;) {
+      try {
+        ctx_.run();
+        return;
+      } catch (const std::exception& e) {
+        // A bug escaped a handler: log it and keep the other sessions alive.
+        log_error("worker_exception").field("worker", index_).field("what", e.what());
+      }
+    }
+  });
+}
+
+void Worker::stop_and_join() {
+  if (!thread_.joinable()) return;
+  guard_.reset();
+  ctx_.stop();
+  thread_.join();
+}
+
+Worker::Registry::iterator Worker::add_connection() {
+  connections_.emplace_back();
+  auto it = std::prev(connections_.end());
+  it->draining = draining_;
+  it->drain_deadline_passed = deadline_passed_;
+  live_.fetch_add(1, std::memory_order_relaxed);
+  return it;
+}
+
+void Worker::remove_connection(Registry::iterator it) {
+  connections_.erase(it);
+  live_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Worker::begin_drain() {
+  asio::post(ctx_, [this] { wake_all(false); });
+}
+
+void Worker::drain_deadline() {
+  asio::post(ctx_, [this] { wake_all(true); });
+}
+
+void Worker::wake_all(bool deadline) {
+  draining_ = true;
+  if (deadline) deadline_passed_ = true;
+  for (auto& c : connections_) {
+    c.draining = true;
+    if (deadline) c.drain_deadline_passed = true;
+    // Wake a pending read so the connection looks at the flags now.
+    boost::system::error_code ec;
+    if (c.socket) c.socket->cancel(ec);
+  }
+}
+
+}  // namespace sluice::gateway

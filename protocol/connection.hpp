@@ -1,0 +1,63 @@
+// connection.hpp — the I/O half of one SMTP session (private to protocol/).
+//
+// Connection owns the socket, the input buffer and the pending replies; it
+// asks SmtpServer (no I/O) what each command means and does what the Step
+// says. Replies are collected and flushed only when no complete command is
+// left in the input (RFC 2920 3.2: a server may batch replies while more
+// pipelined input is waiting), which also puts banner and EHLO reply in one
+// write for an early-pipelining client.
+// Files: server_connection.cpp (set-up, PROXY header, banner, command loop),
+// message_receiver.cpp (DATA and BDAT into the spool).
+#pragma once
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "protocol/input_buffer.hpp"
+#include "protocol/server_connection.hpp"
+#include "protocol/smtp_server.hpp"
+
+namespace sluice::protocol {
+
+class Connection {
+ public:
+  Connection(boost::asio::ip::tcp::socket socket, ConnectionContext ctx);
+  boost::asio::awaitable<void> run();
+
+ private:
+  enum class Flow { go_on, stop };
+
+  boost::asio::awaitable<Flow> read_proxy_header();
+  Flow check_early_talker();
+  boost::asio::awaitable<void> command_loop();
+  boost::asio::awaitable<Flow> handle(const Step& step);
+  boost::asio::awaitable<Flow> receive_data();
+  boost::asio::awaitable<Flow> receive_bdat(const Step& step);
+  boost::asio::awaitable<Reply> finish_message(const MessageFacts& facts);
+  boost::asio::awaitable<Flow> append(std::string_view bytes);
+  // Reads more input; Flow::stop when the session must end (reply queued).
+  boost::asio::awaitable<Flow> fill(std::chrono::seconds timeout, bool in_data);
+  boost::asio::awaitable<bool> flush();
+  void queue(const Reply& r);
+  void log_reject(const Reply& r, std::string_view what);
+  void drop_message();
+  bool drain_now() const;
+  std::chrono::seconds command_timeout() const;
+
+  boost::asio::ip::tcp::socket socket_;
+  ConnectionContext ctx_;
+  const gateway::Config& cfg_;
+  Session session_;
+  Transaction tx_;
+  SmtpServer server_;
+  InputBuffer in_;
+  std::string out_;
+  std::unique_ptr<storage::MessageWriter> writer_;
+  std::uint64_t message_bytes_ = 0;    // decoded bytes of the current message
+  std::uint64_t bdat_header_bytes_ = 0; // our Received header, stored in front of BDAT data
+  bool message_too_big_ = false;
+  std::string end_reason_ = "quit";
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace sluice::protocol

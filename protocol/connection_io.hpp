@@ -1,0 +1,40 @@
+// connection_io.hpp — socket reads and writes with deadlines, and the drain
+// signal, for the SMTP connection coroutine.
+//
+// Boost 1.81 has no cancel_after, so every operation races a steady_timer
+// (awaitable_operators `||`). Results are values (IoResult), never
+// exceptions: a closed or reset connection is an ordinary outcome.
+// Drain: SIGTERM sets ConnectionControl::draining and cancels the pending
+// read; the connection decides whether to go on (a transaction in flight,
+// before the drain deadline) or to say 421 4.3.2 and close.
+#pragma once
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <span>
+#include <string_view>
+
+namespace sluice::protocol {
+
+enum class IoStatus { ok, timeout, closed, interrupted };
+
+struct IoResult {
+  IoStatus status = IoStatus::ok;
+  std::size_t bytes = 0;
+};
+
+// Shared between a connection and its worker (same thread): the worker sets
+// the flags and cancels the socket to wake a pending read.
+struct ConnectionControl {
+  bool draining = false;
+  bool drain_deadline_passed = false;
+  boost::asio::ip::tcp::socket* socket = nullptr;
+};
+
+boost::asio::awaitable<IoResult> read_some(boost::asio::ip::tcp::socket& sock, std::span<char> buf,
+                                           std::chrono::steady_clock::duration timeout);
+boost::asio::awaitable<IoResult> write_all(boost::asio::ip::tcp::socket& sock, std::string_view data,
+                                           std::chrono::steady_clock::duration timeout);
+
+}  // namespace sluice::protocol

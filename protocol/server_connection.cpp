@@ -1,0 +1,236 @@
+#include <boost/asio/co_spawn.hpp>
+
+#include "gateway/log.hpp"
+#include "metrics/server_counters.hpp"
+#include "protocol/connection.hpp"
+#include "protocol/proxy_header.hpp"
+
+namespace sluice::protocol {
+
+namespace asio = boost::asio;
+using gateway::log_info;
+using gateway::log_warn;
+using metrics::ServerCounters;
+
+namespace {
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::chrono::seconds kProxyHeaderTimeout{10};
+constexpr std::chrono::seconds kWriteTimeout{60};
+
+Endpoint endpoint_of(const asio::ip::tcp::endpoint& ep) {
+  auto addr = ep.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+  return Endpoint{addr.to_string(), ep.port(), {}};
+}
+}  // namespace
+
+asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext ctx) {
+  Connection c(std::move(socket), std::move(ctx));
+  co_await c.run();
+}
+
+Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext ctx)
+    : socket_(std::move(socket)), ctx_(std::move(ctx)), cfg_(*ctx_.config), server_(cfg_, session_, tx_),
+      started_(std::chrono::steady_clock::now()) {
+  boost::system::error_code ec;
+  session_.peer = endpoint_of(socket_.remote_endpoint(ec));
+  session_.local = endpoint_of(socket_.local_endpoint(ec));
+  session_.client = session_.peer;
+  session_.listener = ctx_.listener->name;
+  session_.id = ctx_.connection_id;
+  if (ctx_.control) ctx_.control->socket = &socket_;
+}
+
+void Connection::queue(const Reply& r) { r.append_to(out_); }
+
+asio::awaitable<bool> Connection::flush() {
+  if (out_.empty()) co_return true;
+  IoResult r = co_await write_all(socket_, out_, kWriteTimeout);
+  out_.clear();
+  if (r.status != IoStatus::ok) {
+    end_reason_ = r.status == IoStatus::timeout ? "write timeout" : "lost connection";
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<void> Connection::run() {
+  ServerCounters::add(metrics::server_counters().connections_open);
+  if (ctx_.listener->proxy_protocol && co_await read_proxy_header() == Flow::stop) {
+    metrics::server_counters().connections_open.fetch_sub(1, std::memory_order_relaxed);
+    co_return;
+  }
+  server_.evaluate_permissions();
+  if (check_early_talker() == Flow::go_on) {
+    queue(server_.greeting());
+    log_info("connect")
+        .field("conn", session_.id)
+        .field("listener", session_.listener)
+        .field("H", session_.host_for_log())
+        .field("origin", session_.origin == Origin::proxy ? "proxy" : "direct")
+        .field("proxy", session_.origin == Origin::proxy ? session_.peer.addr : std::string{});
+    co_await command_loop();
+  }
+  co_await flush();
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  if (ctx_.control) ctx_.control->socket = nullptr;
+  metrics::server_counters().connections_open.fetch_sub(1, std::memory_order_relaxed);
+  log_info("disconnect")
+      .field("conn", session_.id)
+      .field("H", session_.host_for_log())
+      .field("messages", session_.messages)
+      .field("reason", end_reason_)
+      .field("L", session_.pipelining_mark());
+}
+
+asio::awaitable<Connection::Flow> Connection::read_proxy_header() {
+  // ../shared/specs/proxy-protocol.md: only configured senders may tell us
+  // who the client is; anything else, or a bad header, closes the connection.
+  auto& counters = metrics::server_counters();
+  if (!ctx_.listener->proxy_trusted.contains(session_.peer.addr)) {
+    ServerCounters::add(counters.proxy_refused);
+    log_warn("proxy_refused").field("conn", session_.id).field("peer", session_.peer.addr).field("reason", "source not trusted");
+    co_return Flow::stop;
+  }
+  for (;;) {
+    ProxyParseResult p = parse_proxy_header(in_.peek());
+    if (p.status == ProxyParseStatus::done) {
+      in_.consume(p.consumed);
+      if (!p.header.local) {
+        session_.client = Endpoint{p.header.src_addr, p.header.src_port, {}};
+        session_.local = Endpoint{p.header.dst_addr, p.header.dst_port, {}};
+        session_.origin = Origin::proxy;
+        ServerCounters::add(counters.proxy_sessions);
+      }
+      co_return Flow::go_on;
+    }
+    if (p.status == ProxyParseStatus::error) {
+      ServerCounters::add(counters.proxy_refused);
+      log_warn("proxy_refused").field("conn", session_.id).field("peer", session_.peer.addr).field("reason", p.error);
+      co_return Flow::stop;
+    }
+    // Read only what can still belong to the header: never more than its maximum.
+    auto buf = in_.prepare(512);
+    IoResult r = co_await read_some(socket_, buf, kProxyHeaderTimeout);
+    in_.commit(r.bytes);
+    if (r.status != IoStatus::ok || r.bytes == 0) {
+      ServerCounters::add(counters.proxy_refused);
+      log_warn("proxy_refused").field("conn", session_.id).field("peer", session_.peer.addr)
+          .field("reason", r.status == IoStatus::timeout ? "timeout" : "closed before header");
+      co_return Flow::stop;
+    }
+  }
+}
+
+Connection::Flow Connection::check_early_talker() {
+  // Early pipelining (../shared/specs/pipeconnect.md): input already waiting
+  // before the banner is a synchronization error, unless this host may
+  // pipeline early, in which case banner and replies leave together.
+  boost::system::error_code ec;
+  const std::size_t waiting = in_.size() + socket_.available(ec);
+  if (waiting == 0) return Flow::go_on;
+  if (session_.pipeconnect_allowed) {
+    session_.pipeconnect_used = true;
+    ServerCounters::add(metrics::server_counters().pipeconnect_used);
+    return Flow::go_on;
+  }
+  ServerCounters::add(metrics::server_counters().sync_errors);
+  Reply r(554, "5.5.0", "SMTP synchronization error");
+  queue(r);
+  end_reason_ = "synchronization error";
+  log_warn("sync_error").field("conn", session_.id).field("H", session_.host_for_log()).field("reason", "input before banner");
+  return Flow::stop;
+}
+
+std::chrono::seconds Connection::command_timeout() const {
+  return session_.greeted ? cfg_.timeouts.command : cfg_.timeouts.greeting;
+}
+
+bool Connection::drain_now() const {
+  if (!ctx_.control || !ctx_.control->draining) return false;
+  return !tx_.active || ctx_.control->drain_deadline_passed;
+}
+
+asio::awaitable<Connection::Flow> Connection::fill(std::chrono::seconds timeout, bool in_data) {
+  for (;;) {
+    if (drain_now()) {
+      queue(Reply(421, "4.3.2", cfg_.smtp.hostname + " Service shutting down, closing connection"));
+      end_reason_ = "shutdown";
+      co_return Flow::stop;
+    }
+    if (std::chrono::steady_clock::now() - started_ > cfg_.timeouts.max_session) {
+      queue(Reply(421, "4.4.2", cfg_.smtp.hostname + " Session too long, closing connection"));
+      end_reason_ = "max session time";
+      co_return Flow::stop;
+    }
+    auto buf = in_.prepare(kReadChunk);
+    IoResult r = co_await read_some(socket_, buf, timeout);
+    in_.commit(r.bytes);
+    if (r.status == IoStatus::ok && r.bytes > 0) {
+      ServerCounters::add(metrics::server_counters().bytes_received, r.bytes);
+      co_return Flow::go_on;
+    }
+    if (r.status == IoStatus::interrupted) continue;  // the drain woke us: the loop top decides
+    if (r.status == IoStatus::timeout) {
+      queue(server_.on_timeout().reply);
+      end_reason_ = in_data ? "timeout in DATA" : "timeout";
+      co_return Flow::stop;
+    }
+    // "lost connection after DATA" is the line operators look for (Postfix).
+    end_reason_ = in_data ? "lost connection in DATA" : (tx_.active ? "lost connection in transaction" : "lost connection");
+    out_.clear();
+    co_return Flow::stop;
+  }
+}
+
+asio::awaitable<void> Connection::command_loop() {
+  for (;;) {
+    for (;;) {
+      LineResult line = in_.next_line(cfg_.limits.command_line_max);
+      if (line.status == LineStatus::need_more) break;
+      const Step step = line.status == LineStatus::overlong ? server_.on_overlong_line() : server_.on_line(line.line);
+      const Flow flow = co_await handle(step);
+      if (flow == Flow::stop) co_return;
+      if (!tx_.bdat_started) writer_.reset();  // RSET or a new MAIL dropped a BDAT message
+    }
+    const bool flushed = co_await flush();
+    if (!flushed) co_return;
+    const Flow flow = co_await fill(command_timeout(), false);
+    if (flow == Flow::stop) co_return;
+  }
+}
+
+void Connection::log_reject(const Reply& r, std::string_view what) {
+  log_info("reject")
+      .field("conn", session_.id)
+      .field("H", session_.host_for_log())
+      .field("cmd", what)
+      .field("code", r.code)
+      .field("status", r.enhanced)
+      .field("text", r.text());
+}
+
+asio::awaitable<Connection::Flow> Connection::handle(const Step& step) {
+  if (step.next == Step::Next::data) {
+    queue(step.reply);
+    const bool flushed = co_await flush();
+    if (!flushed) co_return Flow::stop;
+    const Flow flow = co_await receive_data();
+    co_return flow;
+  }
+  if (step.next == Step::Next::bdat) {
+    const Flow flow = co_await receive_bdat(step);
+    co_return flow;
+  }
+  if (step.reply.code >= 400) log_reject(step.reply, "command");
+  queue(step.reply);
+  if (step.next == Step::Next::close) {
+    end_reason_ = step.reply.code == 221 ? "quit" : "closed by server";
+    co_return Flow::stop;
+  }
+  co_return Flow::go_on;
+}
+
+}  // namespace sluice::protocol

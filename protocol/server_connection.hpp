@@ -1,0 +1,27 @@
+// server_connection.hpp — serves one accepted SMTP connection, start to end.
+//
+// The only public entry point of the SMTP server: the gateway's listener
+// accepts a socket and co_spawns serve_connection() on the worker that owns
+// it. Everything the connection needs comes in ConnectionContext; nothing is
+// global. See connection.hpp for the pieces.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "gateway/config.hpp"
+#include "protocol/connection_io.hpp"
+#include "storage/spool.hpp"
+
+namespace sluice::protocol {
+
+struct ConnectionContext {
+  gateway::ConfigPtr config;                  // kept alive for the whole session
+  const gateway::ListenerConfig* listener;    // points into *config
+  storage::Spool* spool;
+  ConnectionControl* control;                 // owned by the worker's registry
+  std::string connection_id;
+};
+
+boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket, ConnectionContext ctx);
+
+}  // namespace sluice::protocol

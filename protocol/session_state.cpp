@@ -1,0 +1,37 @@
+#include "protocol/session_state.hpp"
+
+namespace sluice::protocol {
+
+std::string Session::protocol_name(bool utf8) const {
+  std::string p = utf8 ? "utf8" : "";
+  p += esmtp ? "esmtp" : "smtp";
+  // No TLS yet in this build; "s" is added by the TLS layer when it lands.
+  if (!login.empty()) p += 'a';
+  return p;
+}
+
+std::string_view Session::pipelining_mark() const {
+  if (pipeconnect_used) return "*";
+  if (pipeconnect_advertised) return ".";
+  return "";
+}
+
+std::string Session::host_for_log() const {
+  std::string h;
+  if (!client.name.empty()) {
+    h += client.name;
+    h += ' ';
+  }
+  if (!helo.empty()) {
+    h += '(';
+    h += helo;
+    h += ") ";
+  }
+  h += '[';
+  h += client.addr;
+  h += "]:";
+  h += std::to_string(client.port);
+  return h;
+}
+
+}  // namespace sluice::protocol

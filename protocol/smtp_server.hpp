@@ -1,0 +1,104 @@
+// smtp_server.hpp — the SMTP server state machine for one connection
+// (RFC 5321), without I/O.
+//
+// The connection (server_connection.hpp) feeds it command lines and does what
+// each Step says: write the reply, read message data, or close. Handlers for
+// each verb family live in their own file (verb_hello.cpp, verb_mail.cpp,
+// verb_rcpt.cpp, verb_data.cpp, verb_xclient.cpp, verb_misc.cpp); each checks
+// sequence, limits, syntax and policy in that order and changes state only
+// when it is about to answer 2xx/3xx.
+// Replies are values; nothing here writes to a socket or throws on bad input.
+// Security: relay control (verb_rcpt.cpp) and the XCLIENT permission
+// (verb_xclient.cpp) are enforced here, from the effective client identity.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "gateway/config.hpp"
+#include "protocol/reply.hpp"
+#include "protocol/session_state.hpp"
+
+namespace sluice::protocol {
+
+struct Command;
+
+struct Step {
+  enum class Next {
+    reply,      // write `reply`, go on reading commands
+    data,       // write the 354, then read DATA until CRLF.CRLF
+    bdat,       // read `chunk_size` bytes, then reply (reply is filled in later)
+    close,      // write `reply`, then close the connection
+  };
+  Reply reply;
+  Next next = Next::reply;
+  std::uint64_t chunk_size = 0;  // BDAT
+  bool last_chunk = false;       // BDAT LAST
+  bool discard_chunk = false;    // BDAT that failed its checks: read and drop, then send `reply`
+};
+
+// What the data phase saw, for the final verdict.
+struct MessageFacts {
+  std::uint64_t size = 0;       // decoded bytes, without our Received header
+  bool size_exceeded = false;
+  bool bare_line_ending = false;
+  bool overlong_line = false;
+  bool nul = false;
+  bool bdat = false;
+};
+
+class SmtpServer {
+ public:
+  SmtpServer(const gateway::Config& config, Session& session, Transaction& tx)
+      : cfg_(config), s_(session), tx_(tx) {}
+
+  // Sets the per-host permissions from the current client identity.
+  void evaluate_permissions();
+  Reply greeting() const;
+  Step on_line(std::string_view line);
+  Step on_overlong_line();
+  Step on_timeout() const;
+  Step on_too_many_bad_commands();
+
+  // DATA/BDAT: the header block we put on top (Received), built once the
+  // transaction has its id.
+  std::string received_header(std::int64_t now) const;
+  // After the data: any reason to refuse it? empty() means go ahead and commit.
+  Reply check_message(const MessageFacts& facts) const;
+  Reply accepted_reply() const;
+  Reply commit_failed_reply(bool no_space) const;
+  // The transaction is over (accepted or refused): reset for the next MAIL.
+  void end_transaction();
+  // RFC 3030: BDAT reply for a chunk that was not the last.
+  Reply chunk_reply(std::uint64_t bytes) const;
+
+  const gateway::Config& config() const { return cfg_; }
+
+ private:
+  Step dispatch(const Command& cmd);
+  Step hello(const Command& cmd, bool extended);   // verb_hello.cpp
+  Step mail(const Command& cmd);                   // verb_mail.cpp
+  Step rcpt(const Command& cmd);                   // verb_rcpt.cpp
+  Step data(const Command& cmd);                   // verb_data.cpp
+  Step bdat(const Command& cmd);                   // verb_data.cpp
+  Step xclient(const Command& cmd);                // verb_xclient.cpp
+  Step simple(const Command& cmd);                 // verb_misc.cpp
+  Step refuse(Reply r);                            // counts a bad command
+  Reply ehlo_reply() const;
+  bool is_local_domain(std::string_view domain) const;
+  bool is_relay_domain(std::string_view domain) const;
+  void start_transaction_id();
+
+  const gateway::Config& cfg_;
+  Session& s_;
+  Transaction& tx_;
+};
+
+// Convenience for handlers: a Step that only replies.
+inline Step reply_step(int code, std::string enh, std::string text) {
+  Step s;
+  s.reply = Reply(code, std::move(enh), std::move(text));
+  return s;
+}
+
+}  // namespace sluice::protocol

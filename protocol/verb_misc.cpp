@@ -1,0 +1,45 @@
+// The verbs that need no state of their own: RSET, NOOP, QUIT, VRFY, EXPN,
+// HELP, and the ones this build does not offer (STARTTLS, AUTH).
+#include "protocol/command.hpp"
+#include "protocol/smtp_server.hpp"
+
+namespace sluice::protocol {
+
+Step SmtpServer::simple(const Command& cmd) {
+  switch (cmd.verb) {
+    case Verb::rset:
+      if (!cmd.args.empty()) return refuse(Reply(501, "5.5.4", "Syntax: RSET"));
+      tx_.reset();
+      return reply_step(250, "2.0.0", "OK");
+    case Verb::noop:
+      return reply_step(250, "2.0.0", "OK");
+    case Verb::quit: {
+      Step st;
+      st.reply = Reply(221, "2.0.0", cfg_.smtp.hostname + " closing connection");
+      st.next = Step::Next::close;
+      return st;
+    }
+    case Verb::vrfy:
+      // RFC 5321 3.5.3: 252 when we will not say, but would accept.
+      if (cmd.args.empty()) return refuse(Reply(501, "5.5.4", "Syntax: VRFY address"));
+      return reply_step(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery");
+    case Verb::expn:
+      return refuse(Reply(502, "5.5.1", "EXPN not available"));
+    case Verb::help: {
+      Step st;
+      st.reply.code = 214;
+      st.reply.enhanced = "2.0.0";
+      st.reply.lines = {"Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP",
+                        "See RFC 5321 for their use"};
+      return st;
+    }
+    case Verb::starttls:
+      return refuse(Reply(502, "5.5.1", "STARTTLS not offered"));
+    case Verb::auth:
+      return refuse(Reply(502, "5.5.1", "AUTH not offered"));
+    default:
+      return refuse(Reply(500, "5.5.1", "Command unrecognized"));
+  }
+}
+
+}  // namespace sluice::protocol

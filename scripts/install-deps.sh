@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# install-deps.sh [build|test] — installs Sluice's Debian 12 packages.
+# Idempotent and quiet when everything is already there. "build" installs what
+# compiling and running needs; "test" adds the real peers the tests drive
+# (swaks, nginx's mail proxy, haproxy, clang for fuzzing, Postfix's
+# smtp-source unpacked with dpkg -x so it never conflicts with an installed MTA).
+set -euo pipefail
+what=${1:-build}
+export DEBIAN_FRONTEND=noninteractive
+APT=(apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+
+build_pkgs=(build-essential cmake ninja-build ccache pkg-config
+  libboost1.81-dev libwolfssl-dev liblmdb-dev lmdb-utils libc-ares-dev
+  liburing-dev libpsl-dev publicsuffix libtomlplusplus-dev
+  libgtest-dev googletest)
+test_pkgs=(python3 python3-pytest swaks nginx-light libnginx-mod-mail haproxy
+  clang libclang-rt-14-dev iproute2 procps
+  libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase)
+
+pkgs=("${build_pkgs[@]}")
+[[ $what == test ]] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  $SUDO "${APT[@]}" update -qq >&2
+  $SUDO "${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ $what == test ]]; then
+  # Postfix's smtp-source/smtp-sink, unpacked beside the system (never installed:
+  # Debian's postfix and exim4 packages conflict with each other).
+  dest=${SLUICE_PEERS_OPT:-/opt/sluice-peers}/postfix
+  if [[ ! -x $dest/usr/sbin/smtp-source ]]; then
+    mkdir -p "$dest/debs"
+    ( cd "$dest/debs" && $SUDO "${APT[@]}" download postfix >/dev/null 2>&1 ) || {
+      $SUDO "${APT[@]}" update -qq && ( cd "$dest/debs" && $SUDO "${APT[@]}" download postfix >/dev/null ); }
+    dpkg -x "$(ls "$dest"/debs/postfix_*.deb | head -n1)" "$dest"
+  fi
+fi

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# test-all.sh — every test Sluice has, in the order CI runs them:
+#   1. release build + GoogleTest unit tests (ctest)
+#   2. integration tests: the real binary against real clients (pytest)
+#   3. ASan+UBSan build + the unit tests and integration tests again under it
+#   4. clang/libFuzzer build + a short run of every fuzz target
+# Prints one closing line "N passed, N failed" summing all stages.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-$(nproc)}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+passed=0 failed=0
+results=$(mktemp -d)
+
+count_ctest() {  # "100% tests passed, 0 tests failed out of 57"
+  local line; line=$(grep -E 'tests passed, [0-9]+ tests? failed out of' "$1" | tail -n1)
+  if [[ -z $line ]]; then failed=$((failed+1)); echo "stage $2: no ctest summary"; return; fi
+  local total fail; total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line"); fail=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$line")
+  passed=$((passed+total-fail)); failed=$((failed+fail))
+}
+count_pytest() {  # "==== 12 passed, 1 failed, 2 skipped in 3.1s ===="
+  local line; line=$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$1" | tail -n1)
+  if [[ -z $line ]]; then failed=$((failed+1)); echo "stage $2: no pytest summary"; return; fi
+  local p f e
+  p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+'); f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')
+  e=$(grep -oE '[0-9]+ errors?' <<<"$line" | grep -oE '[0-9]+')
+  passed=$((passed+${p:-0})); failed=$((failed+${f:-0}+${e:-0}))
+}
+
+build() {  # build DIR [cmake flags...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null && cmake --build "$dir" -j "$JOBS"
+}
+
+echo "== 1. release build and unit tests"
+if build build; then
+  (cd build && ctest --output-on-failure -j "$JOBS") 2>&1 | tee "$results/unit.log"
+  count_ctest "$results/unit.log" unit
+else
+  echo "release build FAILED"; failed=$((failed+1))
+fi
+
+echo "== 2. integration tests (real binary, real clients)"
+if [[ -x build/sluice ]]; then
+  SLUICE_BIN=$PWD/build/sluice python3 -m pytest -q tests/integration 2>&1 | tee "$results/integration.log"
+  count_pytest "$results/integration.log" integration
+fi
+
+if [[ ${SLUICE_SKIP_SANITIZE:-0} != 1 ]]; then
+  echo "== 3. AddressSanitizer + UndefinedBehaviorSanitizer"
+  if build build-asan -DSLUICE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug; then
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$JOBS") 2>&1 | tee "$results/asan-unit.log"
+    count_ctest "$results/asan-unit.log" asan-unit
+    SLUICE_BIN=$PWD/build-asan/sluice SLUICE_SANITIZED=1 python3 -m pytest -q tests/integration 2>&1 | tee "$results/asan-integration.log"
+    count_pytest "$results/asan-integration.log" asan-integration
+  else
+    echo "sanitizer build FAILED"; failed=$((failed+1))
+  fi
+fi
+
+if [[ ${SLUICE_SKIP_FUZZ:-0} != 1 ]]; then
+  echo "== 4. fuzz targets, ${FUZZ_SECONDS}s each"
+  if CXX=clang++ build build-fuzz -DSLUICE_FUZZ=ON -DSLUICE_TESTS=OFF; then
+    for f in build-fuzz/*_fuzz; do
+      [[ -x $f ]] || continue
+      corpus=$(mktemp -d)
+      if "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 "$corpus" >"$results/$(basename "$f").log" 2>&1; then
+        echo "fuzz $(basename "$f"): ok"; passed=$((passed+1))
+      else
+        echo "fuzz $(basename "$f"): FAILED"; tail -n 30 "$results/$(basename "$f").log"; failed=$((failed+1))
+      fi
+      rm -rf "$corpus"
+    done
+  else
+    echo "fuzz build FAILED"; failed=$((failed+1))
+  fi
+fi
+
+echo "${passed} passed, ${failed} failed"
+[[ $failed -eq 0 ]]

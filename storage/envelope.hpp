@@ -1,0 +1,46 @@
+// envelope.hpp — what the spool keeps beside each message: who sent it, to
+// whom, and the facts of the session it came in on.
+//
+// Plain strings only: storage/ never parses SMTP. DSN parameters (RFC 3461)
+// are kept as received (decoded from xtext) so that a later delivery or bounce
+// can honour them. Serialised as one JSON object (to_json), the
+// format the file spool writes next to the message data.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sluice::storage {
+
+struct EnvelopeRecipient {
+  std::string address;      // local@domain, no angle brackets
+  unsigned notify = 0;      // RFC 3461 NOTIFY bitmask: never=1 success=2 failure=4 delay=8
+  std::string orcpt;        // "rfc822;addr" decoded, empty if none
+};
+
+struct Envelope {
+  std::string id;                 // queue id, Exim-shaped
+  std::string sender;             // empty for the null reverse path <>
+  std::vector<EnvelopeRecipient> recipients;
+  std::int64_t received_at = 0;   // unix seconds
+  std::uint64_t size = 0;         // bytes of message data as stored (with our Received header)
+  std::string body_type;          // "7BIT", "8BITMIME", "BINARYMIME" or ""
+  bool smtputf8 = false;
+  std::string ret;                // "FULL", "HDRS" or ""
+  std::string envid;
+  bool requiretls = false;
+  // Session facts
+  std::string helo;
+  std::string protocol;           // "smtp", "esmtp", "esmtpa", "utf8esmtp", ...
+  std::string client_addr;        // effective client (after XCLIENT / PROXY)
+  std::uint16_t client_port = 0;
+  std::string client_name;
+  std::string proxy_addr;         // the front end that told us, when one did
+  std::string origin;             // "", "proxy" or "xclient"
+  std::string login;              // XCLIENT LOGIN
+};
+
+std::string to_json(const Envelope& e);
+
+}  // namespace sluice::storage
