@@ -24,8 +24,11 @@ IoResult classify(const boost::system::error_code& ec, std::size_t n) {
 asio::awaitable<IoResult> read_some(asio::ip::tcp::socket& sock, std::span<char> buf,
                                     std::chrono::steady_clock::duration timeout) {
   asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-  auto result = co_await (sock.async_read_some(asio::buffer(buf.data(), buf.size()), kAsTuple) ||
-                          timer.async_wait(kAsTuple));
+  // Named operands: no non-trivial temporaries in a co_await expression (GCC 12, see blocking_pool.hpp).
+  auto read = sock.async_read_some(asio::buffer(buf.data(), buf.size()), kAsTuple);
+  auto expiry = timer.async_wait(kAsTuple);
+  auto either = std::move(read) || std::move(expiry);
+  auto result = co_await std::move(either);
   if (result.index() == 1) co_return IoResult{IoStatus::timeout, 0};
   auto [ec, n] = std::get<0>(result);
   co_return classify(ec, n);
@@ -34,8 +37,10 @@ asio::awaitable<IoResult> read_some(asio::ip::tcp::socket& sock, std::span<char>
 asio::awaitable<IoResult> write_all(asio::ip::tcp::socket& sock, std::string_view data,
                                     std::chrono::steady_clock::duration timeout) {
   asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-  auto result = co_await (asio::async_write(sock, asio::buffer(data.data(), data.size()), kAsTuple) ||
-                          timer.async_wait(kAsTuple));
+  auto write = asio::async_write(sock, asio::buffer(data.data(), data.size()), kAsTuple);
+  auto expiry = timer.async_wait(kAsTuple);
+  auto either = std::move(write) || std::move(expiry);
+  auto result = co_await std::move(either);
   if (result.index() == 1) co_return IoResult{IoStatus::timeout, 0};
   auto [ec, n] = std::get<0>(result);
   co_return classify(ec, n);

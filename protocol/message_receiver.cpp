@@ -169,7 +169,8 @@ asio::awaitable<Reply> Connection::finish_message(const MessageFacts& facts) {
   auto& counters = metrics::server_counters();
   Reply verdict = server_.check_message(facts);
   if (verdict.empty()) {
-    std::error_code ec = co_await writer_->commit(envelope_of(session_, tx_, message_bytes_));
+    const storage::Envelope envelope = envelope_of(session_, tx_, message_bytes_);
+    std::error_code ec = co_await writer_->commit(envelope);
     if (ec) {
       verdict = server_.commit_failed_reply(ec == std::errc::no_space_on_device);
       ServerCounters::add(counters.messages_deferred);

@@ -24,7 +24,7 @@ Endpoint endpoint_of(const asio::ip::tcp::endpoint& ep) {
 }
 }  // namespace
 
-asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext ctx) {
+asio::awaitable<void> serve_connection(asio::ip::tcp::socket&& socket, ConnectionContext&& ctx) {
   Connection c(std::move(socket), std::move(ctx));
   co_await c.run();
 }

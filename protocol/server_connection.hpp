@@ -3,7 +3,10 @@
 // The only public entry point of the SMTP server: the gateway's listener
 // accepts a socket and co_spawns serve_connection() on the worker that owns
 // it. Everything the connection needs comes in ConnectionContext; nothing is
-// global. See connection.hpp for the pieces.
+// global. See connection.hpp for the pieces. The arguments are taken by
+// rvalue reference and must live until the coroutine ends (the co_spawn
+// closure that owns them does): no by-value coroutine parameters, for the
+// GCC 12 reason in storage/blocking_pool.hpp.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,6 +25,6 @@ struct ConnectionContext {
   std::string connection_id;
 };
 
-boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket, ConnectionContext ctx);
+boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket&& socket, ConnectionContext&& ctx);
 
 }  // namespace sluice::protocol

@@ -42,7 +42,7 @@ fi
 
 echo "== 2. integration tests (real binary, real clients)"
 if [[ -x build/sluice ]]; then
-  SLUICE_BIN=$PWD/build/sluice python3 -m pytest -q tests/integration 2>&1 | tee "$results/integration.log"
+  SLUICE_BIN=$PWD/build/sluice /usr/bin/python3 -m pytest -q tests/integration 2>&1 | tee "$results/integration.log"
   count_pytest "$results/integration.log" integration
 fi
 
@@ -51,7 +51,7 @@ if [[ ${SLUICE_SKIP_SANITIZE:-0} != 1 ]]; then
   if build build-asan -DSLUICE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug; then
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$JOBS") 2>&1 | tee "$results/asan-unit.log"
     count_ctest "$results/asan-unit.log" asan-unit
-    SLUICE_BIN=$PWD/build-asan/sluice SLUICE_SANITIZED=1 python3 -m pytest -q tests/integration 2>&1 | tee "$results/asan-integration.log"
+    SLUICE_BIN=$PWD/build-asan/sluice SLUICE_SANITIZED=1 /usr/bin/python3 -m pytest -q tests/integration 2>&1 | tee "$results/asan-integration.log"
     count_pytest "$results/asan-integration.log" asan-integration
   else
     echo "sanitizer build FAILED"; failed=$((failed+1))

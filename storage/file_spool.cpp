@@ -96,7 +96,7 @@ class FileMessageWriter final : public MessageWriter {
     std::string data = std::move(buffer_);
     buffer_.clear();
     auto st = st_;
-    std::error_code ec = co_await pool_.run([st, &data, &env]() -> std::error_code {
+    std::function<std::error_code()> job = [st, &data, &env]() -> std::error_code {
       if (auto e = st->ensure_open()) return e;
       if (auto e = write_all(st->fd, data)) return e;
       if (::fdatasync(st->fd) != 0) return last_error();
@@ -111,7 +111,8 @@ class FileMessageWriter final : public MessageWriter {
       }
       st->committed = true;
       return fsync_dir(st->queue_dir);
-    });
+    };
+    std::error_code ec = co_await pool_.run(std::move(job));
     if (ec) failed_ = ec;
     co_return ec;
   }
@@ -121,10 +122,11 @@ class FileMessageWriter final : public MessageWriter {
     std::string data = std::move(buffer_);
     buffer_.clear();
     auto st = st_;
-    std::error_code ec = co_await pool_.run([st, &data]() -> std::error_code {
+    std::function<std::error_code()> job = [st, &data]() -> std::error_code {
       if (auto e = st->ensure_open()) return e;
       return write_all(st->fd, data);
-    });
+    };
+    std::error_code ec = co_await pool_.run(std::move(job));
     if (ec) failed_ = ec;
     co_return ec;
   }

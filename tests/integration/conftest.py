@@ -1,0 +1,218 @@
+"""Shared fixtures for the integration tests: start the real `sluice` binary
+on a free loopback port with a config the test writes, and look at what it
+spooled and logged.
+
+    def test_x(sluice):
+        gw = sluice.start(smtp={"local_domains": ["example.test"]})
+        with smtplib.SMTP("127.0.0.1", gw.port) as c: ...
+        assert len(gw.queued()) == 1
+
+The binary is $SLUICE_BIN, else build/sluice. Every process started is
+stopped at the end of its test (SIGTERM, then SIGKILL after 10 s).
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("SLUICE_BIN", str(ROOT / "build" / "sluice"))
+SANITIZED = os.environ.get("SLUICE_SANITIZED") == "1"
+# Sanitizer builds are several times slower: tests scale their waits by this.
+SLOW = 4 if SANITIZED else 1
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return json.dumps(str(v))
+
+
+def render_toml(tables):
+    """tables: {"smtp": {...}, "limits": {...}, "listener": [{...}], "workers": 2}"""
+    out = []
+    for k, v in tables.items():
+        if not isinstance(v, (dict, list)) or (isinstance(v, list) and v and not isinstance(v[0], dict)):
+            out.append(f"{k} = {toml_value(v)}")
+    for k, v in tables.items():
+        if isinstance(v, dict):
+            out.append(f"\n[{k}]")
+            out.extend(f"{kk} = {toml_value(vv)}" for kk, vv in v.items())
+        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            for item in v:
+                out.append(f"\n[[{k}]]")
+                out.extend(f"{kk} = {toml_value(vv)}" for kk, vv in item.items())
+    return "\n".join(out) + "\n"
+
+
+class Gateway:
+    def __init__(self, workdir, tables, env=None):
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.spool = self.dir / "spool"
+        self.log_path = self.dir / "sluice.log"
+        self.tables = tables
+        self.config_path = self.dir / "sluice.toml"
+        self.config_path.write_text(render_toml(tables))
+        self.port = tables["listener"][0]["port"]
+        self.ports = {l["name"]: l["port"] for l in tables["listener"]}
+        self.env = env
+        self.proc = None
+
+    def start(self, wait=True):
+        self._log = open(self.log_path, "ab")
+        env = dict(os.environ)
+        env.update(self.env or {})
+        self.proc = subprocess.Popen([BIN, "run", "--config", str(self.config_path)],
+                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=self.dir, env=env)
+        if wait:
+            self.wait_log("event=started", timeout=15 * SLOW)
+        return self
+
+    def rewrite_config(self, tables):
+        self.tables = tables
+        self.config_path.write_text(render_toml(tables))
+
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_log(self, needle, timeout=10, count=1):
+        deadline = time.time() + timeout * SLOW
+        while time.time() < deadline:
+            if self.log().count(needle) >= count:
+                return True
+            if self.proc and self.proc.poll() is not None:
+                raise AssertionError(f"sluice exited ({self.proc.returncode}) before logging {needle!r}:\n{self.log()[-3000:]}")
+            time.sleep(0.05)
+        raise AssertionError(f"timeout waiting for {needle!r} in log:\n{self.log()[-3000:]}")
+
+    def queued(self):
+        """Committed messages: {id: (envelope dict, data bytes)}."""
+        q = self.spool / "queue"
+        out = {}
+        if not q.exists():
+            return out
+        for env in q.glob("*.json"):
+            mid = env.stem
+            out[mid] = (json.loads(env.read_text()), (q / f"{mid}.eml").read_bytes())
+        return out
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=10):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout * SLOW)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self._log.close()
+        return self.proc.returncode if self.proc else None
+
+
+class GatewayFactory:
+    def __init__(self, tmp_path):
+        self.tmp = tmp_path
+        self.all = []
+
+    def config(self, **tables):
+        """Default test config merged with overrides (one level deep)."""
+        base = {
+            "workers": 2,
+            "log": {"level": "debug"},
+            "listener": [{"name": "smtp", "address": "127.0.0.1", "port": free_port()}],
+            "smtp": {"hostname": "mx.sluice.test", "local_domains": ["example.test"],
+                     "trusted_networks": []},
+            "spool": {"directory": "spool"},
+        }
+        for k, v in tables.items():
+            if isinstance(v, dict) and isinstance(base.get(k), dict):
+                base[k] = {**base[k], **v}
+            else:
+                base[k] = v
+        return base
+
+    def start(self, env=None, wait=True, **tables):
+        gw = Gateway(self.tmp / f"gw{len(self.all)}", self.config(**tables), env=env)
+        self.all.append(gw)
+        return gw.start(wait=wait)
+
+    def stop_all(self):
+        for gw in self.all:
+            gw.stop()
+
+
+@pytest.fixture
+def sluice(tmp_path):
+    f = GatewayFactory(tmp_path)
+    yield f
+    f.stop_all()
+    if SANITIZED:
+        for gw in f.all:
+            assert "ERROR: AddressSanitizer" not in gw.log() and "runtime error:" not in gw.log(), gw.log()[-4000:]
+
+
+class Raw:
+    """A raw SMTP client socket for byte-exact tests."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10, source=None):
+        self.s = socket.create_connection((host, port), timeout=timeout * SLOW,
+                                          source_address=(source, 0) if source else None)
+        self.buf = b""
+
+    def send(self, data):
+        self.s.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def read_reply(self):
+        """One complete (possibly multi-line) reply: (code, [lines])."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                chunk = self.s.recv(65536)
+                if not chunk:
+                    raise ConnectionError(f"closed; got {lines!r} buf={self.buf!r}")
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            text = line.decode(errors="replace")
+            lines.append(text)
+            if len(text) < 4 or text[3] != "-":
+                return int(text[:3]), lines
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.read_reply()
+
+    def closed(self, timeout=5):
+        """True when the server has closed the connection (EOF), reading away anything left."""
+        self.s.settimeout(timeout * SLOW)
+        try:
+            while True:
+                chunk = self.s.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.s.close()
