@@ -165,7 +165,14 @@ asio::awaitable<Connection::Flow> Connection::fill(std::chrono::seconds timeout,
       end_reason_ = "max session time";
       co_return Flow::stop;
     }
-    auto buf = in_.prepare(kReadChunk);
+    // Commands: never hold more than max_pipelined_bytes of unread input
+    // (what is buffered here is at most one incomplete line). Data: 16 KiB reads.
+    std::size_t room = kReadChunk;
+    if (!in_data) {
+      const std::size_t cap = cfg_.limits.max_pipelined_bytes;
+      room = std::min(room, cap > in_.size() ? cap - in_.size() : std::size_t{1});
+    }
+    auto buf = in_.prepare(room);
     IoResult r = co_await read_some(socket_, buf, timeout);
     in_.commit(r.bytes);
     if (r.status == IoStatus::ok && r.bytes > 0) {
