@@ -9,7 +9,8 @@ namespace sluice::gateway {
 
 std::optional<IpBytes> parse_ip(std::string_view text) {
   char buf[INET6_ADDRSTRLEN + 1];
-  if (text.empty() || text.size() >= sizeof buf) return std::nullopt;
+  // inet_pton stops at a NUL: "1.2.3.4\0junk" must not pass as 1.2.3.4.
+  if (text.empty() || text.size() >= sizeof buf || text.find('\0') != std::string_view::npos) return std::nullopt;
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
   IpBytes out{};

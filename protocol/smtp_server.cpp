@@ -146,7 +146,7 @@ std::string SmtpServer::received_header(std::int64_t now) const {
   h += " (Sluice) with ";
   const bool utf8 = tx_.params.smtputf8;
   std::string with = utf8 ? "UTF8SMTP" : (s_.esmtp ? "ESMTP" : "SMTP");
-  if (!s_.login.empty()) with += 'A';
+  if (!s_.login.empty() && s_.esmtp) with += 'A';  // RFC 3848 registers ESMTPA, not SMTPA
   h += with;
   h += "\r\n\tid ";
   h += tx_.id;

@@ -44,6 +44,9 @@ Step SmtpServer::bdat(const Command& cmd) {
   // RFC 3030 2: the chunk is always read, even when the command is refused.
   auto fail = [&](Reply r) {
     ++s_.bad_commands;
+    // The limit applies here too (refuse() is bypassed because the chunk must
+    // be read): else a client could repeat a refused BDAT for ever.
+    if (s_.bad_commands > cfg_.limits.max_bad_commands) return on_too_many_bad_commands();
     st.discard_chunk = true;
     st.reply = std::move(r);
     if (tx_.active) tx_.bdat_failed = true;

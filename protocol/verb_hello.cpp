@@ -2,6 +2,7 @@
 // EHLO list the extensions this client may use.
 #include "protocol/command.hpp"
 #include "protocol/smtp_server.hpp"
+#include "protocol/xclient.hpp"
 
 namespace sluice::protocol {
 
@@ -32,7 +33,8 @@ Reply SmtpServer::ehlo_reply() const {
   if (cfg_.smtp.smtputf8) r.lines.push_back("SMTPUTF8");
   if (cfg_.smtp.dsn) r.lines.push_back("DSN");
   r.lines.push_back("ENHANCEDSTATUSCODES");
-  if (s_.xclient_allowed) r.lines.push_back("XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT");
+  // Every attribute the parser accepts (xclient.hpp), so the list cannot drift from it.
+  if (s_.xclient_allowed) r.lines.push_back("XCLIENT " + std::string(kXclientAttributeNames));
   r.lines.push_back("HELP");
   return r;
 }

@@ -5,9 +5,39 @@
 namespace sluice::storage {
 namespace {
 
+// Length of the well-formed UTF-8 sequence that starts `s` (RFC 3629:
+// shortest form, no surrogates, at most U+10FFFF), or 0 when there is none.
+std::size_t utf8_sequence(std::string_view s) {
+  const auto b = static_cast<unsigned char>(s[0]);
+  std::size_t n = 0;
+  unsigned cp = 0;
+  if (b >= 0xc2 && b <= 0xdf) {
+    n = 2;
+    cp = b & 0x1fu;
+  } else if (b >= 0xe0 && b <= 0xef) {
+    n = 3;
+    cp = b & 0x0fu;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    n = 4;
+    cp = b & 0x07u;
+  } else {
+    return 0;
+  }
+  if (s.size() < n) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto c = static_cast<unsigned char>(s[k]);
+    if ((c & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (c & 0x3fu);
+  }
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return n;
+}
+
 void put_string(std::string& out, std::string_view s) {
   out += '"';
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -15,12 +45,18 @@ void put_string(std::string& out, std::string_view s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20 || c == 0x7f) {
+        if (c >= 0x20 && c < 0x7f) {
+          out += static_cast<char>(c);
+        } else if (std::size_t n = c >= 0x80 ? utf8_sequence(s.substr(i)) : 0) {
+          out.append(s.substr(i, n));  // UTF-8 passes through (SMTPUTF8 addresses)
+          i += n - 1;
+        } else {
+          // Controls, and bytes that are not UTF-8 (XCLIENT LOGIN may hold
+          // any): JSON must be UTF-8 (RFC 8259 8.1), so a stray byte becomes
+          // the code point of the same value, and the file stays readable.
           char buf[8];
           std::snprintf(buf, sizeof buf, "\\u%04x", c);
           out += buf;
-        } else {
-          out += static_cast<char>(c);  // UTF-8 passes through (SMTPUTF8 addresses)
         }
     }
   }

@@ -4,7 +4,9 @@
 // Plain strings only: storage/ never parses SMTP. DSN parameters (RFC 3461)
 // are kept as received (decoded from xtext) so that a later delivery or bounce
 // can honour them. Serialised as one JSON object (to_json), the
-// format the file spool writes next to the message data.
+// format the file spool writes next to the message data. The output is always
+// valid UTF-8 JSON: a byte that is not part of well-formed UTF-8 (XCLIENT LOGIN
+// may carry any) is written as \u00XX.
 #pragma once
 #include <cstdint>
 #include <optional>
