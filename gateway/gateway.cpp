@@ -44,9 +44,13 @@ class Process {
     services_.config.store(config);
     unsigned n = config->workers ? config->workers : std::max(1u, std::thread::hardware_concurrency());
     pool_ = std::make_unique<storage::BlockingPool>(config->spool.io_threads);
-    open_spool(*config);
     for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i));
+    // Listeners before the spool: a second instance started on the same
+    // config must fail on its ports before its spool recovery empties the
+    // tmp/ that the running instance is writing to. Nothing is accepted
+    // before run().
     for (const auto& l : config->listeners) open_listener(l);
+    open_spool(*config);
   }
 
   int run() {
@@ -90,7 +94,18 @@ class Process {
     services_.spool = spool_.get();
   }
 
+  // True when one of our listeners already holds this port (a listener
+  // renamed by a reload, or two addresses on one port): our own sockets are
+  // no reason to refuse it, and the probe would see them.
+  static bool port_held(const std::map<std::string, std::vector<std::unique_ptr<Listener>>>& held,
+                        const ListenerConfig& l) {
+    for (const auto& [key, ls] : held)
+      if (!ls.empty() && ls.front()->config().port == l.port) return true;
+    return false;
+  }
+
   void open_listener(const ListenerConfig& l) {
+    if (!port_held(listeners_, l)) ensure_port_free(l);
     std::vector<std::unique_ptr<Listener>> ls;
     for (auto& w : workers_) ls.push_back(std::make_unique<Listener>(*w, services_, l));
     log_info("listening").field("listener", l.name).field("address", l.address).field("port", unsigned{l.port})
@@ -114,6 +129,7 @@ class Process {
       for (const auto& l : load.config->listeners) {
         const auto key = listener_key(l);
         if (listeners_.count(key) || added.count(key)) continue;
+        if (!port_held(listeners_, l) && !port_held(added, l)) ensure_port_free(l);
         std::vector<std::unique_ptr<Listener>> ls;
         for (auto& w : workers_) ls.push_back(std::make_unique<Listener>(*w, services_, l));
         added[key] = std::move(ls);

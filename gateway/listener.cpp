@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -24,12 +25,40 @@ std::string listener_key(const ListenerConfig& l) {
   return l.name + "@" + l.address + ":" + std::to_string(l.port);
 }
 
+namespace {
+
+tcp::endpoint endpoint_of(const ListenerConfig& l) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(l.address, ec);
+  if (ec) throw std::runtime_error("listener " + l.name + ": bad address " + l.address);
+  return tcp::endpoint(addr, l.port);
+}
+
+std::runtime_error cannot_listen(const ListenerConfig& l, const boost::system::error_code& ec) {
+  return std::runtime_error("listener " + l.name + " on " + l.address + ":" + std::to_string(l.port) + ": " +
+                            ec.message());
+}
+
+}  // namespace
+
+void ensure_port_free(const ListenerConfig& config) {
+  // A plain bind, without SO_REUSEPORT, conflicts with any socket listening
+  // there, whoever opened it. SO_REUSEADDR only lets it past TIME_WAIT
+  // leftovers, as for the real sockets.
+  asio::io_context io;
+  tcp::acceptor probe(io);
+  const tcp::endpoint ep = endpoint_of(config);
+  boost::system::error_code ec;
+  probe.open(ep.protocol(), ec);
+  if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) probe.bind(ep, ec);
+  if (ec) throw cannot_listen(config, ec);
+}
+
 Listener::Listener(Worker& worker, Services& services, const ListenerConfig& config)
     : worker_(worker), services_(services), config_(config), acceptor_(worker.context()) {
   boost::system::error_code ec;
-  auto addr = asio::ip::make_address(config_.address, ec);
-  if (ec) throw std::runtime_error("listener " + config_.name + ": bad address " + config_.address);
-  tcp::endpoint ep(addr, config_.port);
+  const tcp::endpoint ep = endpoint_of(config_);
   acceptor_.open(ep.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) {
@@ -39,9 +68,7 @@ Listener::Listener(Worker& worker, Services& services, const ListenerConfig& con
   }
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(4096, ec);
-  if (ec)
-    throw std::runtime_error("listener " + config_.name + " on " + config_.address + ":" +
-                             std::to_string(config_.port) + ": " + ec.message());
+  if (ec) throw cannot_listen(config_, ec);
 }
 
 void Listener::start() {

@@ -35,4 +35,12 @@ class Listener {
 
 std::string listener_key(const ListenerConfig& l);  // "name@addr:port"
 
+// Throws std::runtime_error naming the listener when another socket already
+// listens on its address and port. Call it before opening a listener on a
+// port this process does not hold yet: SO_REUSEPORT would otherwise let us
+// join a port another process of the same user listens on (a second Sluice
+// started by mistake, an old one still running) and silently split its
+// connections with it.
+void ensure_port_free(const ListenerConfig& config);
+
 }  // namespace sluice::gateway

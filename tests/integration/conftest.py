@@ -214,5 +214,131 @@ class Raw:
         except socket.timeout:
             return False
 
+    def replies(self, n):
+        """The next n replies, in order: [(code, [lines]), ...]."""
+        return [self.read_reply() for _ in range(n)]
+
+    def expect(self, line, code, enhanced=None):
+        """Sends `line`, asserts the reply's code (and enhanced code); returns its lines."""
+        got, lines = self.cmd(line)
+        assert got == code, f"{line!r}: expected {code}, got {lines!r}"
+        if enhanced is not None:
+            assert lines[-1][4:].startswith(enhanced + " "), f"{line!r}: expected {enhanced}, got {lines!r}"
+        return lines
+
     def close(self):
         self.s.close()
+
+
+# ---------------------------------------------------------------------------
+# Helpers shared by the protocol tests (tests/integration/test_*.py).
+
+
+def greet(port, helo="client.test", **kw):
+    """A Raw client that has read the banner and sent EHLO (or HELO with helo=("HELO", name))."""
+    r = Raw(port, **kw)
+    code, lines = r.read_reply()
+    assert code == 220, lines
+    verb, name = helo if isinstance(helo, tuple) else ("EHLO", helo)
+    code, lines = r.cmd(f"{verb} {name}")
+    assert code == 250, lines
+    return r
+
+
+def split_received(data):
+    """Spooled data -> (our Received header as text, the client's bytes after it).
+
+    The header is the first line plus its folded continuation lines (starting with TAB)."""
+    assert data.startswith(b"Received: "), data[:200]
+    pos = data.index(b"\r\n") + 2
+    while data[pos:pos + 1] == b"\t":
+        pos = data.index(b"\r\n", pos) + 2
+    return data[:pos].decode(errors="replace"), data[pos:]
+
+
+def proc_status(pid):
+    """/proc/PID/status as {key: value in kB (int) or text}."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        k, _, v = line.partition(":")
+        v = v.strip()
+        out[k] = int(v.split()[0]) if v.endswith(" kB") else v
+    return out
+
+
+def spool_tmp_files(gw):
+    """Files left in the spool's tmp/ (half-written messages)."""
+    d = gw.spool / "tmp"
+    return sorted(p.name for p in d.iterdir()) if d.exists() else []
+
+
+def wait_until(pred, timeout=5, interval=0.02):
+    """Polls pred() until true (timeout scaled by SLOW); returns its last value."""
+    deadline = time.time() + timeout * SLOW
+    while True:
+        v = pred()
+        if v or time.time() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+class Peer:
+    """A real peer program (nginx, haproxy, ...) run as a child of the test.
+
+    Output goes to a file in the test's directory; stop() ends exactly this
+    process by its pid (SIGTERM, then SIGKILL), never anything found by name.
+    """
+
+    def __init__(self, argv, log_path, env=None, cwd=None):
+        self.argv = [str(a) for a in argv]
+        self.log_path = Path(log_path)
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=5):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout * SLOW)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+
+def wait_port(port, host="127.0.0.1", timeout=10, peer=None):
+    """Waits until something accepts on host:port (a peer finished starting)."""
+    deadline = time.time() + timeout * SLOW
+    while time.time() < deadline:
+        if peer is not None and not peer.alive():
+            raise AssertionError(f"{peer.argv[0]} exited ({peer.proc.returncode}):\n{peer.log()[-3000:]}")
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listening on {host}:{port} after {timeout} s"
+                         + (f":\n{peer.log()[-3000:]}" if peer else ""))
+
+
+@pytest.fixture
+def peers():
+    """Collects Peer processes; every one still running is stopped after the test."""
+    started = []
+
+    def start(argv, log_path, **kw):
+        p = Peer(argv, log_path, **kw)
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        p.stop()
