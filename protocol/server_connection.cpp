@@ -160,7 +160,8 @@ asio::awaitable<Connection::Flow> Connection::fill(std::chrono::seconds timeout,
       end_reason_ = "shutdown";
       co_return Flow::stop;
     }
-    if (std::chrono::steady_clock::now() - started_ > cfg_.timeouts.max_session) {
+    const auto session_left = started_ + cfg_.timeouts.max_session - std::chrono::steady_clock::now();
+    if (session_left <= std::chrono::steady_clock::duration::zero()) {
       queue(Reply(421, "4.4.2", cfg_.smtp.hostname + " Session too long, closing connection"));
       end_reason_ = "max session time";
       co_return Flow::stop;
@@ -173,13 +174,17 @@ asio::awaitable<Connection::Flow> Connection::fill(std::chrono::seconds timeout,
       room = std::min(room, cap > in_.size() ? cap - in_.size() : std::size_t{1});
     }
     auto buf = in_.prepare(room);
-    IoResult r = co_await read_some(socket_, buf, timeout);
+    // max_session is a hard cap: no wait runs past it, so an idle client is
+    // cut then, not a whole command timeout later.
+    const std::chrono::steady_clock::duration wait = std::min<std::chrono::steady_clock::duration>(timeout, session_left);
+    IoResult r = co_await read_some(socket_, buf, wait);
     in_.commit(r.bytes);
     if (r.status == IoStatus::ok && r.bytes > 0) {
       ServerCounters::add(metrics::server_counters().bytes_received, r.bytes);
       co_return Flow::go_on;
     }
     if (r.status == IoStatus::interrupted) continue;  // the drain woke us: the loop top decides
+    if (r.status == IoStatus::timeout && wait < timeout) continue;  // the session's time is up: the loop top says so
     if (r.status == IoStatus::timeout) {
       queue(server_.on_timeout().reply);
       end_reason_ = in_data ? "timeout in DATA" : "timeout";
@@ -193,8 +198,16 @@ asio::awaitable<Connection::Flow> Connection::fill(std::chrono::seconds timeout,
 }
 
 asio::awaitable<void> Connection::command_loop() {
+  // Early pipelining: the client's commands were already waiting before the
+  // banner, so read them before the first flush; the banner and their replies
+  // then leave in one write, as with Exim (../shared/specs/pipeconnect.md 2).
+  bool hold_banner = session_.pipeconnect_used;
   for (;;) {
     for (;;) {
+      // Draining: the transaction in progress may finish, but nothing new
+      // starts, not even a MAIL already pipelined behind its final dot
+      // (RFC 2920 3.1); fill() says 421 4.3.2 after the replies so far.
+      if (drain_now()) break;
       LineResult line = in_.next_line(cfg_.limits.command_line_max);
       if (line.status == LineStatus::need_more) break;
       const Step step = line.status == LineStatus::overlong ? server_.on_overlong_line() : server_.on_line(line.line);
@@ -202,8 +215,11 @@ asio::awaitable<void> Connection::command_loop() {
       if (flow == Flow::stop) co_return;
       if (!tx_.bdat_started) writer_.reset();  // RSET or a new MAIL dropped a BDAT message
     }
-    const bool flushed = co_await flush();
-    if (!flushed) co_return;
+    if (!hold_banner) {
+      const bool flushed = co_await flush();
+      if (!flushed) co_return;
+    }
+    hold_banner = false;
     const Flow flow = co_await fill(command_timeout(), false);
     if (flow == Flow::stop) co_return;
   }

@@ -29,8 +29,11 @@ std::string Session::host_for_log() const {
   }
   h += '[';
   h += client.addr;
-  h += "]:";
-  h += std::to_string(client.port);
+  h += ']';
+  if (client.port != 0) {  // 0: unknown (XCLIENT ADDR without PORT)
+    h += ':';
+    h += std::to_string(client.port);
+  }
   return h;
 }
 

@@ -18,7 +18,7 @@ namespace sluice::protocol {
 
 struct Endpoint {
   std::string addr;       // textual IP, no brackets
-  std::uint16_t port = 0;
+  std::uint16_t port = 0; // 0: unknown (XCLIENT ADDR given without PORT)
   std::string name;       // host name when known (XCLIENT NAME), else empty
 };
 

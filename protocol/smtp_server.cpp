@@ -99,7 +99,8 @@ void SmtpServer::start_transaction_id() {
 Reply SmtpServer::check_message(const MessageFacts& f) const {
   if (f.size_exceeded)
     return Reply(552, "5.3.4", "Message size exceeds fixed maximum message size");
-  if (f.bare_line_ending)
+  // In normalize mode the decoder has already turned them into CRLF.
+  if (f.bare_line_ending && cfg_.smtp.bare_line_ending == gateway::BareLineEndingPolicy::reject)
     return Reply(550, "5.5.2", "Bare CR or LF in message data is not allowed (RFC 5321 2.3.8)");
   if (f.overlong_line) return Reply(500, "5.5.2", "Message has a line longer than " +
                                                       std::to_string(cfg_.limits.text_line_max) + " octets");
@@ -134,8 +135,11 @@ std::string SmtpServer::received_header(std::int64_t now) const {
   }
   h += '[';
   h += s_.client.addr;
-  h += "]:";
-  h += std::to_string(s_.client.port);
+  h += ']';
+  if (s_.client.port != 0) {  // 0: unknown (XCLIENT ADDR without PORT)
+    h += ':';
+    h += std::to_string(s_.client.port);
+  }
   if (s_.origin != Origin::direct) {
     h += s_.origin == Origin::proxy ? " via proxy [" : " via xclient [";
     h += s_.peer.addr;

@@ -32,7 +32,13 @@ Step SmtpServer::xclient(const Command& cmd) {
       return refuse(Reply(501, "5.5.4", "The first XCLIENT must carry ADDR and PORT"));
   }
 
-  if (a.addr) s_.client.addr = special_or(*a.addr, "unknown");
+  if (a.addr) {
+    s_.client.addr = special_or(*a.addr, "unknown");
+    // A new address without a PORT must not keep the old port: that would
+    // pair the client's address with the proxy's own source port in logs
+    // and Received. 0 means unknown and is not shown.
+    s_.client.port = 0;
+  }
   if (a.port) {
     s_.client.port = 0;
     if (a.port->special == XclientSpecial::none) s_.client.port = static_cast<std::uint16_t>(std::stoul(a.port->value));
