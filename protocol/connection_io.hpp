@@ -17,7 +17,7 @@
 
 namespace sluice::protocol {
 
-enum class IoStatus { ok, timeout, closed, interrupted };
+enum class IoStatus { ok, timeout, closed, interrupted, would_block };
 
 struct IoResult {
   IoStatus status = IoStatus::ok;
@@ -34,6 +34,13 @@ struct ConnectionControl {
 
 boost::asio::awaitable<IoResult> read_some(boost::asio::ip::tcp::socket& sock, std::span<char> buf,
                                            std::chrono::steady_clock::duration timeout);
+// Idle sessions hold no read buffer: the connection waits for readability
+// (wait_readable, with its deadline) and only then reads into a buffer
+// (read_available: non-blocking, would_block when nothing is there). That is
+// what keeps 10,000 idle sessions cheap. The socket must be non-blocking.
+boost::asio::awaitable<IoResult> wait_readable(boost::asio::ip::tcp::socket& sock,
+                                               std::chrono::steady_clock::duration timeout);
+IoResult read_available(boost::asio::ip::tcp::socket& sock, std::span<char> buf);
 boost::asio::awaitable<IoResult> write_all(boost::asio::ip::tcp::socket& sock, std::string_view data,
                                            std::chrono::steady_clock::duration timeout);
 

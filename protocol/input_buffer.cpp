@@ -25,6 +25,11 @@ void InputBuffer::clear() {
   pos_ = committed_ = 0;
 }
 
+void InputBuffer::release() {
+  clear();
+  std::string().swap(data_);
+}
+
 void InputBuffer::compact() {
   if (pos_ == 0) return;
   data_.erase(0, pos_);

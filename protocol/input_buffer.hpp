@@ -35,6 +35,8 @@ class InputBuffer {
   bool empty() const { return size() == 0; }
   // Drops everything unread (STARTTLS: plaintext pipelined behind it is discarded).
   void clear();
+  // Empty and give the memory back: an idle session keeps no buffer.
+  void release();
 
  private:
   void compact();

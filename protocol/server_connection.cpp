@@ -39,6 +39,7 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext ctx)
   session_.listener = ctx_.listener->name;
   session_.id = ctx_.connection_id;
   if (ctx_.control) ctx_.control->socket = &socket_;
+  socket_.non_blocking(true, ec);  // read_available() must never block a worker
 }
 
 void Connection::queue(const Reply& r) { r.append_to(out_); }
@@ -173,18 +174,25 @@ asio::awaitable<Connection::Flow> Connection::fill(std::chrono::seconds timeout,
       const std::size_t cap = cfg_.limits.max_pipelined_bytes;
       room = std::min(room, cap > in_.size() ? cap - in_.size() : std::size_t{1});
     }
+    // Read what is there without waiting; only when nothing is, give the
+    // buffer back (an idle session holds none) and wait for readability.
     auto buf = in_.prepare(room);
-    // max_session is a hard cap: no wait runs past it, so an idle client is
-    // cut then, not a whole command timeout later.
-    const std::chrono::steady_clock::duration wait = std::min<std::chrono::steady_clock::duration>(timeout, session_left);
-    IoResult r = co_await read_some(socket_, buf, wait);
+    IoResult r = read_available(socket_, buf);
     in_.commit(r.bytes);
     if (r.status == IoStatus::ok && r.bytes > 0) {
       ServerCounters::add(metrics::server_counters().bytes_received, r.bytes);
       co_return Flow::go_on;
     }
+    if (r.status == IoStatus::would_block) {
+      if (in_.empty()) in_.release();
+      // max_session is a hard cap: no wait runs past it, so an idle client
+      // is cut then, not a whole command timeout later.
+      const std::chrono::steady_clock::duration wait = std::min<std::chrono::steady_clock::duration>(timeout, session_left);
+      r = co_await wait_readable(socket_, wait);
+      if (r.status == IoStatus::ok) continue;  // readable (data or EOF): read it at the loop top
+      if (r.status == IoStatus::timeout && wait < timeout) continue;  // the session's time is up: the loop top says so
+    }
     if (r.status == IoStatus::interrupted) continue;  // the drain woke us: the loop top decides
-    if (r.status == IoStatus::timeout && wait < timeout) continue;  // the session's time is up: the loop top says so
     if (r.status == IoStatus::timeout) {
       queue(server_.on_timeout().reply);
       end_reason_ = in_data ? "timeout in DATA" : "timeout";
