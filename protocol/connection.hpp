@@ -57,6 +57,7 @@ class Connection {
   std::uint64_t bdat_header_bytes_ = 0; // our Received header, stored in front of BDAT data
   bool message_too_big_ = false;
   std::string end_reason_ = "quit";
+  bool replied_ = false;  // a reply was just written: the client has not answered yet
   std::chrono::steady_clock::time_point started_;
 };
 

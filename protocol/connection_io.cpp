@@ -55,14 +55,26 @@ IoResult read_available(asio::ip::tcp::socket& sock, std::span<char> buf) {
 
 asio::awaitable<IoResult> write_all(asio::ip::tcp::socket& sock, std::string_view data,
                                     std::chrono::steady_clock::duration timeout) {
+  // Replies are small and the socket buffer is almost never full: write
+  // directly (the socket is non-blocking) and set up a deadline only for what
+  // the kernel would not take now.
+  std::size_t done = 0;
+  for (;;) {
+    boost::system::error_code ec;
+    done += sock.write_some(asio::buffer(data.data() + done, data.size() - done), ec);
+    if (done == data.size()) co_return IoResult{IoStatus::ok, done};
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec && ec != asio::error::interrupted) co_return classify(ec, done);
+  }
+  data.remove_prefix(done);
   asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
   auto write = asio::async_write(sock, asio::buffer(data.data(), data.size()), kAsTuple);
   auto expiry = timer.async_wait(kAsTuple);
   auto either = std::move(write) || std::move(expiry);
   auto result = co_await std::move(either);
-  if (result.index() == 1) co_return IoResult{IoStatus::timeout, 0};
+  if (result.index() == 1) co_return IoResult{IoStatus::timeout, done};
   auto [ec, n] = std::get<0>(result);
-  co_return classify(ec, n);
+  co_return classify(ec, done + n);
 }
 
 }  // namespace sluice::protocol

@@ -48,6 +48,7 @@ asio::awaitable<bool> Connection::flush() {
   if (out_.empty()) co_return true;
   IoResult r = co_await write_all(socket_, out_, kWriteTimeout);
   out_.clear();
+  replied_ = true;
   if (r.status != IoStatus::ok) {
     end_reason_ = r.status == IoStatus::timeout ? "write timeout" : "lost connection";
     co_return false;
@@ -176,9 +177,15 @@ asio::awaitable<Connection::Flow> Connection::fill(std::chrono::seconds timeout,
     }
     // Read what is there without waiting; only when nothing is, give the
     // buffer back (an idle session holds none) and wait for readability.
-    auto buf = in_.prepare(room);
-    IoResult r = read_available(socket_, buf);
-    in_.commit(r.bytes);
+    // Right after a reply, in lock-step SMTP, nothing can be there yet: skip
+    // the read that would only say EAGAIN.
+    IoResult r{IoStatus::would_block, 0};
+    if (!replied_ || !in_.empty()) {
+      auto buf = in_.prepare(room);
+      r = read_available(socket_, buf);
+      in_.commit(r.bytes);
+    }
+    replied_ = false;
     if (r.status == IoStatus::ok && r.bytes > 0) {
       ServerCounters::add(metrics::server_counters().bytes_received, r.bytes);
       co_return Flow::go_on;
