@@ -19,7 +19,8 @@ count_ctest() {  # "100% tests passed, 0 tests failed out of 57"
   passed=$((passed+total-fail)); failed=$((failed+fail))
 }
 count_pytest() {  # "==== 12 passed, 1 failed, 2 skipped in 3.1s ===="
-  local line; line=$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$1" | tail -n1)
+  # -q prints "226 passed in 67.29s (0:01:07)"; without -q it is framed in "=".
+  local line; line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|errors?|skipped).* in [0-9.]+s' "$1" | tail -n1)
   if [[ -z $line ]]; then failed=$((failed+1)); echo "stage $2: no pytest summary"; return; fi
   local p f e
   p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+'); f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')
