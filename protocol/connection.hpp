@@ -9,6 +9,7 @@
 // Files: server_connection.cpp (set-up, PROXY header, banner, command loop),
 // message_receiver.cpp (DATA and BDAT into the spool).
 #pragma once
+#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -51,6 +52,7 @@ class Connection {
   Transaction tx_;
   SmtpServer server_;
   InputBuffer in_;
+  std::array<char, 512> idle_buffer_;  // reads while idle land here (see fill())
   std::string out_;
   std::unique_ptr<storage::MessageWriter> writer_;
   std::uint64_t message_bytes_ = 0;    // decoded bytes of the current message

@@ -34,17 +34,6 @@ asio::awaitable<IoResult> read_some(asio::ip::tcp::socket& sock, std::span<char>
   co_return classify(ec, n);
 }
 
-asio::awaitable<IoResult> wait_readable(asio::ip::tcp::socket& sock, std::chrono::steady_clock::duration timeout) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-  auto ready = sock.async_wait(asio::ip::tcp::socket::wait_read, kAsTuple);
-  auto expiry = timer.async_wait(kAsTuple);
-  auto either = std::move(ready) || std::move(expiry);
-  auto result = co_await std::move(either);
-  if (result.index() == 1) co_return IoResult{IoStatus::timeout, 0};
-  auto [ec] = std::get<0>(result);
-  co_return classify(ec, 0);
-}
-
 IoResult read_available(asio::ip::tcp::socket& sock, std::span<char> buf) {
   boost::system::error_code ec;
   std::size_t n = sock.read_some(asio::buffer(buf.data(), buf.size()), ec);

@@ -34,12 +34,11 @@ struct ConnectionControl {
 
 boost::asio::awaitable<IoResult> read_some(boost::asio::ip::tcp::socket& sock, std::span<char> buf,
                                            std::chrono::steady_clock::duration timeout);
-// Idle sessions hold no read buffer: the connection waits for readability
-// (wait_readable, with its deadline) and only then reads into a buffer
-// (read_available: non-blocking, would_block when nothing is there). That is
-// what keeps 10,000 idle sessions cheap. The socket must be non-blocking.
-boost::asio::awaitable<IoResult> wait_readable(boost::asio::ip::tcp::socket& sock,
-                                               std::chrono::steady_clock::duration timeout);
+// read_available: a non-blocking read of what is already there
+// (would_block when nothing is). With it the connection reads without a
+// deadline or timer whenever data is waiting, and waits (read_some, with its
+// deadline) into a small fixed buffer only when idle, which keeps idle
+// sessions cheap. The socket must be non-blocking.
 IoResult read_available(boost::asio::ip::tcp::socket& sock, std::span<char> buf);
 boost::asio::awaitable<IoResult> write_all(boost::asio::ip::tcp::socket& sock, std::string_view data,
                                            std::chrono::steady_clock::duration timeout);

@@ -195,8 +195,17 @@ asio::awaitable<Connection::Flow> Connection::fill(std::chrono::seconds timeout,
       // max_session is a hard cap: no wait runs past it, so an idle client
       // is cut then, not a whole command timeout later.
       const std::chrono::steady_clock::duration wait = std::min<std::chrono::steady_clock::duration>(timeout, session_left);
-      r = co_await wait_readable(socket_, wait);
-      if (r.status == IoStatus::ok) continue;  // readable (data or EOF): read it at the loop top
+      // Wait by reading into the small fixed buffer: an idle session holds
+      // only that, and a read (unlike async_wait) keeps Asio's epoll
+      // registration as it is — no epoll_ctl per command.
+      r = co_await read_some(socket_, idle_buffer_, wait);
+      if (r.status == IoStatus::ok && r.bytes > 0) {
+        auto dst = in_.prepare(r.bytes);
+        std::copy_n(idle_buffer_.data(), r.bytes, dst.data());
+        in_.commit(r.bytes);
+        ServerCounters::add(metrics::server_counters().bytes_received, r.bytes);
+        co_return Flow::go_on;
+      }
       if (r.status == IoStatus::timeout && wait < timeout) continue;  // the session's time is up: the loop top says so
     }
     if (r.status == IoStatus::interrupted) continue;  // the drain woke us: the loop top decides
