@@ -56,9 +56,7 @@ Step SmtpServer::xclient(const Command& cmd) {
   s_.xclient_seen = true;
   s_.greeted = false;  // a fresh EHLO is required after the new greeting
   tx_.reset();
-  const bool pipeconnect = s_.pipeconnect_allowed;
-  evaluate_permissions();
-  s_.pipeconnect_allowed = pipeconnect;
+  evaluate_permissions();  // PIPECONNECT stays as it was: it is judged on the socket peer
 
   Step st;
   st.reply = greeting();
