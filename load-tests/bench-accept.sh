@@ -24,13 +24,8 @@ REPS=${REPS:-5} MSGS_B=${MSGS_B:-20000} MSGS_A=0 MAXSECS=${MAXSECS:-20} SESSIONS
 CASES=b PEERS=${PEERS-smtp-sink} URING_BIN=${URING_BIN:-$ROOT/build-uring/sluice}
 EPOLL_PORT=${EPOLL_PORT:-24555} URING_PORT=${URING_PORT:-24556} SINK_PORT=${SINK_PORT:-24529}
 LOG_LEVEL=${LOG_LEVEL:-info} WORKERS=${WORKERS:-0}
-OUT=${OUT:-$BENCH_TMP/results/accept-$(date +%Y%m%d-%H%M%S)}
 export MAXSECS SESSIONS
-mkdir -p "$OUT"
-RUNS=$OUT/runs.txt
-trap cleanup_all EXIT
-trap 'exit 130' INT TERM
-find_postfix_tools
+bench_init accept
 [[ -x $URING_BIN ]] || die "no io_uring build at $URING_BIN (see the header of this script)"
 
 declare -A PORT_OF PID_OF

@@ -25,15 +25,10 @@ set -uo pipefail
 N=${N:-10000} REPS=${REPS:-1} CLIENT_PROCS=${CLIENT_PROCS:-2} SRC_COUNT=${SRC_COUNT:-250}
 HOLD_SECS=${HOLD_SECS:-5} IDLE_SETTLE=${IDLE_SETTLE:-2} PEERS=${PEERS-smtp-sink}
 SLUICE_PORT=${SLUICE_PORT:-24545} SINK_PORT=${SINK_PORT:-24549} LOG_LEVEL=${LOG_LEVEL:-info}
-OUT=${OUT:-$BENCH_TMP/results/idle-$(date +%Y%m%d-%H%M%S)}
-mkdir -p "$OUT"
-RUNS=$OUT/runs.txt
-trap cleanup_all EXIT
-trap 'exit 130' INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 (( N / SRC_COUNT < 100 )) || die "N/SRC_COUNT must stay under Sluice's 100 connections per IP"
 (( N / CLIENT_PROCS + 100 < $(ulimit -Hn) )) || die "raise CLIENT_PROCS: N/CLIENT_PROCS must fit the open-files limit $(ulimit -Hn)"
-find_postfix_tools
+bench_init idle
 declare -A PORT_OF PID_OF
 TARGETS=()
 

@@ -31,14 +31,9 @@ REPS=${REPS:-5} MSGS_A=${MSGS_A:-100000} MSGS_B=${MSGS_B:-20000} MAXSECS=${MAXSE
 SESSIONS=${SESSIONS:-50} CASES=${CASES:-a b} PEERS=${PEERS-smtp-sink postfix}
 SLUICE_PORT=${SLUICE_PORT:-24525} SINK_PORT=${SINK_PORT:-24529} POSTFIX_PORT=${POSTFIX_PORT:-24526}
 LOG_LEVEL=${LOG_LEVEL:-info} WORKERS=${WORKERS:-0} WORKERS_ALSO=${WORKERS_ALSO:-} SLUICE2_PORT=${SLUICE2_PORT:-24527}
-OUT=${OUT:-$BENCH_TMP/results/protocol-$(date +%Y%m%d-%H%M%S)}
 export MAXSECS SESSIONS
-mkdir -p "$OUT"
-RUNS=$OUT/runs.txt
-trap cleanup_all EXIT
-trap 'exit 130' INT TERM
 
-find_postfix_tools
+bench_init protocol
 
 # --- targets: label, port, pid ---------------------------------------------------------------------
 declare -A PORT_OF PID_OF

@@ -159,6 +159,15 @@ start_sluice() {
 
 # ---- Postfix test tools and peers ---------------------------------------------------------------
 
+bench_init() {  # bench_init KIND : results dir $OUT and $RUNS, clean-up traps, Postfix's tools
+  OUT=${OUT:-$BENCH_TMP/results/$1-$(date +%Y%m%d-%H%M%S)}
+  mkdir -p "$OUT"
+  RUNS=$OUT/runs.txt
+  trap cleanup_all EXIT       # traps set here hold for the whole script
+  trap 'exit 130' INT TERM
+  find_postfix_tools
+}
+
 find_postfix_tools() {  # sets SMTP_SOURCE, SMTP_SINK and exports LD_LIBRARY_PATH
   local d
   for d in ${POSTFIX_TOOLS:-} /opt/sluice-peers/postfix /opt/peers/postfix; do
