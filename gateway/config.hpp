@@ -19,7 +19,8 @@ namespace sluice::gateway {
 enum class LogFormat { logfmt, json };
 enum class LogLevel { debug, info, warn, error };
 enum class BareLineEndingPolicy { reject, normalize };
-enum class SpoolKind { file, discard };
+enum class SpoolKind { lmdb, discard };
+enum class RouteActionConfig { relay, queuefile, discard };
 
 struct ListenerConfig {
   std::string name = "smtp";
@@ -66,9 +67,28 @@ struct SmtpConfig {
 };
 
 struct SpoolConfig {
-  SpoolKind kind = SpoolKind::file;
+  SpoolKind kind = SpoolKind::lmdb;
   std::string directory = "./var/spool";
-  std::uint32_t io_threads = 2;         // threads for writes and fsync, off the loops
+  std::uint32_t io_threads = 2;         // threads for spill-file writes and fsync, off the loops
+  std::uint64_t map_size = 4ull << 30;  // LMDB map: the most the queue database may grow to
+  std::uint64_t inline_max = 128 * 1024;  // bodies up to this live in LMDB; larger get a file each
+};
+
+// Retry and retention of queued messages (storage/queue_runner.hpp).
+struct QueueConfig {
+  std::chrono::seconds retry_first{60};     // first retry after a temporary failure
+  std::chrono::seconds retry_max{3600};     // the doubling interval stops here
+  std::chrono::seconds give_up_after{5 * 24 * 3600};  // then deferred recipients fail (bounced)
+  std::chrono::seconds keep_done{3600};     // finished records stay visible this long
+};
+
+// [[route]]: the first route whose domains match a recipient takes it.
+struct RouteConfig {
+  std::string name;
+  std::vector<std::string> domains;     // empty: every domain
+  RouteActionConfig action = RouteActionConfig::relay;
+  std::string directory;                // queuefile
+  std::string exim_id_format = "4.97";  // queuefile: "4.97" or "4.96"
 };
 
 struct LogConfig {
@@ -84,6 +104,8 @@ struct Config {
   TimeoutsConfig timeouts;
   SmtpConfig smtp;
   SpoolConfig spool;
+  QueueConfig queue;
+  std::vector<RouteConfig> routes;
   LogConfig log;
 };
 

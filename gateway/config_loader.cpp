@@ -169,10 +169,54 @@ void read_smtp(TableReader& r, SmtpConfig& s) {
 }
 
 void read_spool(TableReader& r, SpoolConfig& s) {
-  r.choice("kind", {{"file", SpoolKind::file}, {"discard", SpoolKind::discard}}, s.kind);
+  r.choice("kind", {{"lmdb", SpoolKind::lmdb}, {"discard", SpoolKind::discard}}, s.kind);
   r.string("directory", is_spool_directory, "a directory path", s.directory);
   r.integer("io_threads", 1, 64, s.io_threads);
+  r.size("map_size", 1ull << 20, s.map_size);
+  r.size("inline_max", 0, s.inline_max);
   r.finish();
+  // LMDB's own limit on a value is the map; a body near it would never fit.
+  if (s.inline_max > s.map_size / 4)
+    r.problem(*r.toml_table().get(r.toml_table().contains("inline_max") ? "inline_max" : "map_size"),
+              r.toml_table().contains("inline_max") ? "inline_max" : "map_size",
+              "inline_max must be at most a quarter of map_size");
+}
+
+void read_queue(TableReader& r, QueueConfig& q) {
+  r.duration("retry_first", q.retry_first);
+  r.duration("retry_max", q.retry_max);
+  r.duration("give_up_after", q.give_up_after, std::chrono::seconds(60 * 86400));
+  r.duration("keep_done", q.keep_done, std::chrono::seconds(60 * 86400));
+  r.finish();
+}
+
+bool is_route_name(std::string_view s) { return is_listener_name(s); }
+bool is_exim_id_format(std::string_view s) { return s == "4.97" || s == "4.96"; }
+
+void read_routes(TableReader& top, std::vector<RouteConfig>& out) {
+  const toml::array* arr = top.array_of_tables("route");
+  if (!arr) return;
+  std::map<std::string, std::size_t> names;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const toml::table& t = *arr->get(i)->as_table();
+    TableReader r(t, "route[" + std::to_string(i) + "]", "[[route]]", top.sink());
+    RouteConfig rc;
+    rc.name = "route" + std::to_string(i);
+    r.string("name", is_route_name, "a route name (1..64 of A-Z a-z 0-9 . _ -)", rc.name);
+    r.domains("domains", rc.domains);
+    r.choice("action",
+             {{"relay", RouteActionConfig::relay}, {"queuefile", RouteActionConfig::queuefile},
+              {"discard", RouteActionConfig::discard}},
+             rc.action);
+    r.string("directory", is_spool_directory, "a directory path", rc.directory);
+    r.string("exim_id_format", is_exim_id_format, "\"4.97\" (23-character ids) or \"4.96\" (16)", rc.exim_id_format);
+    r.finish();
+    if (rc.action == RouteActionConfig::queuefile && rc.directory.empty())
+      r.problem(t, "directory", "is needed for action = \"queuefile\"");
+    if (auto [it, fresh] = names.emplace(rc.name, i); !fresh)
+      r.problem(t, "name", "\"" + rc.name + "\" is already used by route[" + std::to_string(it->second) + "]");
+    out.push_back(std::move(rc));
+  }
 }
 
 void read_config(const toml::table& root, Config& cfg, ProblemSink& sink) {
@@ -185,6 +229,8 @@ void read_config(const toml::table& root, Config& cfg, ProblemSink& sink) {
   cfg.smtp.hostname = machine_hostname();  // the default unless smtp.hostname is set
   if (auto r = top.table("smtp")) read_smtp(*r, cfg.smtp);
   if (auto r = top.table("spool")) read_spool(*r, cfg.spool);
+  if (auto r = top.table("queue")) read_queue(*r, cfg.queue);
+  read_routes(top, cfg.routes);
   top.finish();
 }
 
@@ -299,9 +345,19 @@ relay_domains = []
 trusted_networks = ["127.0.0.0/8", "::1"]
 
 [spool]
-kind = "file"
+kind = "lmdb"
 directory = "./var/spool"
 io_threads = 2
+map_size = "4G"
+inline_max = "128K"
+
+[queue]
+retry_first = "1m"
+retry_max = "1h"
+give_up_after = "5d"
+keep_done = "1h"
+
+# No [[route]]: every recipient waits in the queue for relay delivery.
 )toml";
 }
 

@@ -353,7 +353,7 @@ TEST(ConfigDurations, BadDurationsAreRefused) {
   EXPECT_TRUE(mentions(l.problems[1], "timeouts.command: must be more than 0")) << l.problems[1].message;
   EXPECT_TRUE(mentions(l.problems[2], "timeouts.data_init: must be more than 0"));
   EXPECT_TRUE(mentions(l.problems[3], "timeouts.data_block: must be more than 0"));
-  EXPECT_TRUE(mentions(l.problems[4], "at most 24h (got 90000s)")) << l.problems[4].message;
+  EXPECT_TRUE(mentions(l.problems[4], "at most 86400s (got 90000s)")) << l.problems[4].message;
   EXPECT_TRUE(mentions(l.problems[5], "timeouts.max_session: \"5\" is not a duration"));
   EXPECT_TRUE(mentions(l.problems[6], "timeouts.drain: expected an integer (seconds) or a string"));
 }

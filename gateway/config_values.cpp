@@ -77,6 +77,7 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   if (nu->unit == "s") scale = 1;
   else if (nu->unit == "m") scale = 60;
   else if (nu->unit == "h") scale = 3600;
+  else if (nu->unit == "d") scale = 86400;
   else return std::nullopt;
   // Callers cap durations far below this; it only keeps the product exact.
   if (nu->number > std::numeric_limits<std::int64_t>::max() / scale) return std::nullopt;
@@ -221,10 +222,11 @@ bool TableReader::string(std::string_view key, bool (*valid)(std::string_view), 
   return true;
 }
 
-bool TableReader::duration(std::string_view key, std::chrono::seconds& out) {
-  // A day bounds every timeout: larger values are typos, and keep deadline
-  // arithmetic (now() + timeout) far from overflow.
-  constexpr std::int64_t kMaxSeconds = 24 * 3600;
+bool TableReader::duration(std::string_view key, std::chrono::seconds& out, std::chrono::seconds max) {
+  // A day bounds every timeout by default: larger values are typos, and keep
+  // deadline arithmetic (now() + timeout) far from overflow. Queue ages
+  // (give_up_after) pass a larger bound.
+  const std::int64_t kMaxSeconds = max.count();
   const toml::node* node = take(key);
   if (!node) return false;
   std::optional<std::chrono::seconds> d;
@@ -241,7 +243,7 @@ bool TableReader::duration(std::string_view key, std::chrono::seconds& out) {
     return false;
   }
   if (d->count() <= 0 || d->count() > kMaxSeconds) {
-    problem(*node, key, "must be more than 0 and at most 24h (got " + std::to_string(d->count()) + "s)");
+    problem(*node, key, "must be more than 0 and at most " + std::to_string(kMaxSeconds) + "s (got " + std::to_string(d->count()) + "s)");
     return false;
   }
   out = *d;

@@ -81,7 +81,8 @@ class TableReader {
   bool string(std::string_view key, std::string& out);
   // A string that must pass `valid`; else "\"value\" is not <expected>".
   bool string(std::string_view key, bool (*valid)(std::string_view), std::string_view expected, std::string& out);
-  bool duration(std::string_view key, std::chrono::seconds& out);
+  bool duration(std::string_view key, std::chrono::seconds& out,
+                std::chrono::seconds max = std::chrono::seconds(24 * 3600));
   bool size(std::string_view key, std::uint64_t min, std::uint64_t& out);
   template <class T>
   bool size(std::string_view key, std::uint64_t min, T& out) {

@@ -18,7 +18,9 @@
 #include "gateway/worker.hpp"
 #include "metrics/server_counters.hpp"
 #include "storage/blocking_pool.hpp"
-#include "storage/file_spool.hpp"
+#include "gateway/routes.hpp"
+#include "storage/lmdb_spool.hpp"
+#include "storage/queue_runner.hpp"
 
 namespace sluice::gateway {
 
@@ -38,6 +40,14 @@ void raise_fd_limit() {
       .field("ceiling", static_cast<std::uint64_t>(rl.rlim_cur));
 }
 
+void log_runner_event(const storage::RunnerEvent& e) {
+  auto line = e.event == "error" ? log_error("queue_error") : log_info(e.event == "purged" ? "queue_purged" : e.event);
+  line.field("id", e.id).field("route", e.route).field("rcpts", e.recipients).field("detail", e.detail);
+}
+
+// Until the queuefile writer lands, a queuefile route defers: messages wait.
+storage::QueuefileExport queuefile_exporter() { return {}; }
+
 class Process {
  public:
   Process(ConfigPtr config, std::string path) : path_(std::move(path)) {
@@ -55,6 +65,7 @@ class Process {
 
   int run() {
     for (auto& w : workers_) w->start();
+    if (runner_) runner_->start();
     for (auto& [key, ls] : listeners_)
       for (auto& l : ls) l->start();
     auto cfg = services_.config.load();
@@ -86,10 +97,22 @@ class Process {
       spool_ = storage::make_discard_spool();
       log_warn("discard_spool").field("warning", "spool kind is discard: accepted mail is THROWN AWAY (benchmarks only)");
     } else {
-      storage::FileSpoolRecovery r;
-      spool_ = storage::make_file_spool(cfg.spool.directory, *pool_, &r);
+      storage::LmdbSpoolOptions o;
+      o.directory = cfg.spool.directory;
+      o.map_size = cfg.spool.map_size;
+      o.inline_max = cfg.spool.inline_max;
+      storage::SpoolRecovery r;
+      auto lmdb = std::make_unique<storage::LmdbSpool>(o, *pool_, &r);
       log_info("spool_recovered").field("directory", cfg.spool.directory).field("queued", r.queued)
-          .field("removed_temporary", r.removed_temporary).field("removed_half_committed", r.removed_half_committed);
+          .field("removed_orphan_bodies", r.removed_orphan_bodies).field("requeued", r.requeued_delivering);
+      if (r.missing_bodies)
+        log_error("spool_missing_bodies").field("count", r.missing_bodies)
+            .field("problem", "records name body files that are gone (files removed by hand?)");
+      runner_ = std::make_unique<storage::QueueRunner>(*lmdb, queuefile_exporter(), log_runner_event);
+      runner_->set_routes(build_route_table(cfg));
+      runner_->set_retry(retry_policy(cfg));
+      lmdb->set_on_committed([runner = runner_.get()](const std::string& id) { runner->notify(id); });
+      spool_ = std::move(lmdb);
     }
     services_.spool = spool_.get();
   }
@@ -140,6 +163,10 @@ class Process {
     }
     set_log_options(load.config->log.format, load.config->log.level);
     services_.config.store(load.config);
+    if (runner_) {
+      runner_->set_routes(build_route_table(*load.config));
+      runner_->set_retry(retry_policy(*load.config));
+    }
     for (auto it = listeners_.begin(); it != listeners_.end();) {
       bool keep = false;
       for (const auto& l : load.config->listeners) keep |= listener_key(l) == it->first;
@@ -199,6 +226,7 @@ class Process {
   // still hold spool writers), then the spool and its I/O pool.
   std::unique_ptr<storage::BlockingPool> pool_;
   std::unique_ptr<storage::Spool> spool_;
+  std::unique_ptr<storage::QueueRunner> runner_;  // before the spool goes
   std::vector<std::unique_ptr<Worker>> workers_;
   std::map<std::string, std::vector<std::unique_ptr<Listener>>> listeners_;
   std::vector<std::vector<std::unique_ptr<Listener>>> retired_;

@@ -2,15 +2,18 @@
 //
 //   sluice run [--config FILE]           serve (embedded default without --config)
 //   sluice check-config --config FILE    print each problem as file:line:col, exit 1 if any
+//   sluice queue ...                     the queue tool (gateway/queue_command.hpp)
 //   sluice version
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "gateway/config_loader.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/queue_command.hpp"
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "dev"
@@ -21,6 +24,7 @@ namespace {
 int usage() {
   std::cerr << "usage: sluice run [--config FILE]\n"
                "       sluice check-config --config FILE\n"
+               "       sluice queue [--config FILE | --spool DIR] [--json] list|count|show|headers|body|retry|delete|flush [ID]\n"
                "       sluice version\n"
                "       sluice print-default-config\n";
   return 2;
@@ -37,6 +41,7 @@ sluice::gateway::ConfigLoad load(const std::string& path) {
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string cmd = argv[1];
+  if (cmd == "queue") return sluice::gateway::queue_command(std::vector<std::string>(argv + 2, argv + argc));
   std::string config_path;
   for (int i = 2; i < argc; ++i) {
     if ((std::strcmp(argv[i], "--config") == 0 || std::strcmp(argv[i], "-c") == 0) && i + 1 < argc) {

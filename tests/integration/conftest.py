@@ -10,6 +10,7 @@ spooled and logged.
 The binary is $SLUICE_BIN, else build/sluice. Every process started is
 stopped at the end of its test (SIGTERM, then SIGKILL after 10 s).
 """
+import base64
 import json
 import os
 import signal
@@ -102,15 +103,10 @@ class Gateway:
         raise AssertionError(f"timeout waiting for {needle!r} in log:\n{self.log()[-3000:]}")
 
     def queued(self):
-        """Committed messages: {id: (envelope dict, data bytes)}."""
-        q = self.spool / "queue"
-        out = {}
-        if not q.exists():
-            return out
-        for env in q.glob("*.json"):
-            mid = env.stem
-            out[mid] = (json.loads(env.read_text()), (q / f"{mid}.eml").read_bytes())
-        return out
+        """Committed messages: {id: (record dict, data bytes)}, read with
+        `sluice queue list --json --data` (the record is the envelope plus the
+        queue's state fields)."""
+        return read_queue(self.spool)
 
     def signal(self, sig):
         self.proc.send_signal(sig)
@@ -266,10 +262,29 @@ def proc_status(pid):
     return out
 
 
+def read_queue(spool_dir):
+    """{id: (record dict, data bytes)} for the spool at spool_dir ({} if none)."""
+    spool_dir = Path(spool_dir)
+    if not (spool_dir / "queue" / "data.mdb").exists():
+        return {}
+    out = subprocess.run([BIN, "queue", "--spool", str(spool_dir), "list", "--json", "--data"],
+                         capture_output=True, check=True, timeout=120 * SLOW).stdout
+    result = {}
+    for line in out.decode().splitlines():
+        rec = json.loads(line)
+        data = base64.b64decode(rec.pop("data_b64")) if "data_b64" in rec else None
+        result[rec["id"]] = (rec, data)
+    return result
+
+
 def spool_tmp_files(gw):
-    """Files left in the spool's tmp/ (half-written messages)."""
-    d = gw.spool / "tmp"
-    return sorted(p.name for p in d.iterdir()) if d.exists() else []
+    """Body files in the spool that no committed record names: messages being
+    received (spilled past spool.inline_max), or left half-written."""
+    d = gw.spool / "bodies"
+    if not d.exists():
+        return []
+    named = {mid for mid, (rec, _) in gw.queued().items() if rec.get("body_place") == "file"}
+    return sorted(p.name for p in d.iterdir() if p.name not in named)
 
 
 def wait_until(pred, timeout=5, interval=0.02):

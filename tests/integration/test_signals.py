@@ -15,7 +15,7 @@ import smtplib
 import socket
 import time
 
-from conftest import SLOW, Raw, free_port
+from conftest import SLOW, Raw, free_port, spool_tmp_files, wait_until
 
 
 def begin_data(port, rcpts=1):
@@ -100,7 +100,7 @@ def test_sigterm_drain_lets_a_transaction_finish(sluice):
     q = gw.queued()
     assert list(q) == [mid]
     assert q[mid][1].endswith((first_half + second_half).encode())
-    assert list((gw.spool / "tmp").iterdir()) == []
+    assert spool_tmp_files(gw) == []
     log = gw.log()
     assert "event=stopped accepted=1 " in log
     assert "level=error" not in log
@@ -109,12 +109,9 @@ def test_sigterm_drain_lets_a_transaction_finish(sluice):
 def test_sigterm_drain_deadline_abandons_stalled_transactions(sluice):
     gw = sluice.start(timeouts={"drain": 1})
     stalled = begin_data(gw.port)
-    # More than the writer buffers (128 KiB), so part of it is on disk in tmp/.
+    # More than spool.inline_max (128 KiB), so part of it is on disk in bodies/.
     stalled.send("Subject: stalled\r\n\r\n" + ("x" * 998 + "\r\n") * 300)
-    deadline = time.time() + 10 * SLOW
-    while not list((gw.spool / "tmp").iterdir()):
-        assert time.time() < deadline, "nothing written to spool/tmp"
-        time.sleep(0.05)
+    assert wait_until(lambda: spool_tmp_files(gw), timeout=10), "nothing written to spool/bodies"
     # A transaction that has recipients but never reaches DATA.
     envelope_only = Raw(gw.port)
     assert envelope_only.read_reply()[0] == 220
@@ -133,8 +130,7 @@ def test_sigterm_drain_deadline_abandons_stalled_transactions(sluice):
 
     assert wait_exit(gw, 10) == 0
     assert gw.queued() == {}
-    assert list((gw.spool / "queue").iterdir()) == []
-    assert list((gw.spool / "tmp").iterdir()) == []  # the half-written file is gone
+    assert list((gw.spool / "bodies").iterdir()) == []  # the half-written file is gone
     log = gw.log()
     assert "event=drain_deadline open=2" in log
     assert "reason=shutdown" in log
@@ -273,20 +269,19 @@ def test_spool_recovery_at_start(sluice):
     assert len(kept) == 1
     assert gw.stop() == 0
 
-    # What a crash can leave: files being written, and a data file whose
-    # envelope never made it (the envelope's rename is the commit point).
-    tmp, queue = gw.spool / "tmp", gw.spool / "queue"
-    (tmp / "1xDead0-000000000-0000.eml.tmp").write_bytes(b"Received: half\r\n")
-    (tmp / "1xDead0-000000000-0000.json.tmp").write_bytes(b"{")
-    (queue / "1xDead1-000000000-0000.eml").write_bytes(b"Subject: half committed\r\n\r\n")
+    # What a crash can leave: body files of messages still being received
+    # (no record names them; the record's transaction is the commit point),
+    # and a record caught "delivering".
+    bodies = gw.spool / "bodies"
+    (bodies / "1xDead0-000000000000-0000").write_bytes(b"Received: half\r\n")
+    (bodies / "1xDead1-000000000000-0000").write_bytes(b"Subject: half received\r\n\r\n")
 
     gw.start(wait=False)
     gw.wait_log("event=started", count=2)
     recovered = [l for l in gw.log().splitlines() if "event=spool_recovered" in l]
     assert len(recovered) == 2
-    assert "queued=1 removed_temporary=2 removed_half_committed=1" in recovered[1], recovered[1]
-    assert list(tmp.iterdir()) == []
-    assert sorted(p.name for p in queue.iterdir()) == sorted(f"{m}.{x}" for m in kept for x in ("eml", "json"))
+    assert "queued=1 removed_orphan_bodies=2 requeued=0" in recovered[1], recovered[1]
+    assert list(bodies.iterdir()) == []
     assert gw.queued() == kept
 
     # And the gateway works on top of the recovered spool.

@@ -1,0 +1,305 @@
+#include "storage/queue_runner.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <future>
+#include <map>
+
+#include "storage/lmdb_spool.hpp"
+
+namespace sluice::storage {
+namespace {
+
+std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+std::string join_recipients(const QueueRecord& r, const std::vector<std::size_t>& idx) {
+  std::string out;
+  for (std::size_t i : idx) {
+    if (!out.empty()) out += ',';
+    out += r.envelope.recipients[i].address;
+  }
+  return out;
+}
+
+std::int64_t backoff(const RetryPolicy& p, std::uint32_t attempts) {
+  std::int64_t delay = p.first.count();
+  for (std::uint32_t i = 1; i < attempts && delay < p.max.count(); ++i) delay *= 2;
+  return std::min<std::int64_t>(delay, p.max.count());
+}
+
+}  // namespace
+
+QueueRunner::QueueRunner(LmdbSpool& spool, QueuefileExport exporter, std::function<void(const RunnerEvent&)> log)
+    : spool_(spool), exporter_(std::move(exporter)), log_(std::move(log)),
+      routes_(std::make_shared<const RouteTable>()) {}
+
+QueueRunner::~QueueRunner() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void QueueRunner::set_routes(std::shared_ptr<const RouteTable> routes) {
+  std::lock_guard lock(mu_);
+  routes_ = std::move(routes);
+}
+
+void QueueRunner::set_retry(const RetryPolicy& p) {
+  std::lock_guard lock(mu_);
+  retry_ = p;
+}
+
+void QueueRunner::start() {
+  // Work left from before the restart: everything queued (new, or put back
+  // from "delivering" by the spool's recovery).
+  std::vector<std::string> ids;
+  spool_.store().read([&](const QueueView& v) {
+    v.for_each([&](std::string_view id, std::string_view json) {
+      if (json.find("\"state\":\"queued\"") != std::string_view::npos) ids.emplace_back(id);
+      return true;
+    });
+  });
+  {
+    std::lock_guard lock(mu_);
+    for (auto& id : ids) inbox_.push_back(std::move(id));
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void QueueRunner::notify(const std::string& id) {
+  {
+    std::lock_guard lock(mu_);
+    inbox_.push_back(id);
+  }
+  cv_.notify_one();
+}
+
+void QueueRunner::run() {
+  auto next_tick = std::chrono::steady_clock::now();
+  auto next_sweep = next_tick;
+  for (;;) {
+    std::deque<std::string> work;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_until(lock, next_tick, [&] { return stopping_ || !inbox_.empty(); });
+      if (stopping_) return;
+      work.swap(inbox_);
+    }
+    for (const auto& id : work) {
+      process(id);
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_tick) {
+      run_due();
+      next_tick = now + std::chrono::seconds(1);
+    }
+    if (now >= next_sweep) {
+      sweep();
+      next_sweep = now + std::chrono::seconds(60);
+    }
+  }
+}
+
+void QueueRunner::run_due() {
+  std::vector<std::string> due;
+  spool_.store().read([&](const QueueView& v) {
+    v.for_each_due(now_seconds(), [&](std::string_view id) {
+      due.emplace_back(id);
+      return due.size() < 1000;
+    });
+  });
+  for (const auto& id : due) process(id);
+}
+
+void QueueRunner::sweep() {
+  RetryPolicy p;
+  {
+    std::lock_guard lock(mu_);
+    p = retry_;
+  }
+  const std::int64_t cutoff = now_seconds() - p.keep_done.count();
+  std::vector<std::string> old;
+  spool_.store().read([&](const QueueView& v) {
+    v.for_each([&](std::string_view id, std::string_view json) {
+      auto r = queue_record_from_json(json);
+      if (r && (r->state == MessageState::done || r->state == MessageState::bounced) && r->updated_at <= cutoff)
+        old.emplace_back(id);
+      return old.size() < 10000;
+    });
+  });
+  if (old.empty()) return;
+  std::vector<std::string> file_bodies;
+  auto ec = update([&](QueueWriter& w) -> std::error_code {
+    for (const auto& id : old) {
+      auto r = w.record(id);
+      if (r && r->body == BodyPlace::file) file_bodies.push_back(spool_.store().body_path(id));
+      if (auto e = w.erase_body(id)) return e;
+      if (auto e = w.erase_record(id)) return e;
+    }
+    return {};
+  });
+  if (ec) {
+    log_({"error", "", "", "", "sweep failed: " + ec.message()});
+    return;
+  }
+  for (const auto& p2 : file_bodies) ::unlink(p2.c_str());
+  for (const auto& id : old) log_({"purged", id, "", "", ""});
+}
+
+std::error_code QueueRunner::update(const std::function<std::error_code(QueueWriter&)>& fn) {
+  auto done = std::make_shared<std::promise<std::error_code>>();
+  auto result = done->get_future();
+  spool_.committer().submit([&fn](QueueWriter& w) { return fn(w); },
+                            [done](std::error_code ec) { done->set_value(ec); });
+  return result.get();
+}
+
+void QueueRunner::process(const std::string& id) {
+  std::optional<QueueRecord> rec;
+  BodyRef body;
+  spool_.store().read([&](const QueueView& v) {
+    rec = v.record(id);
+    if (!rec) return;
+    if (rec->body == BodyPlace::file) {
+      body.in_file = true;
+      body.path = spool_.store().body_path(id);
+    } else if (auto b = v.inline_body(id)) {
+      body.bytes.assign(*b);
+    }
+  });
+  if (!rec) return;
+  const std::int64_t now = now_seconds();
+  if (rec->state == MessageState::done || rec->state == MessageState::bounced ||
+      rec->state == MessageState::delivering)
+    return;
+  if (rec->state == MessageState::deferred && rec->next_retry > now) return;
+  if (rec->progress.size() != rec->envelope.recipients.size()) rec->start_progress();
+
+  std::shared_ptr<const RouteTable> routes;
+  RetryPolicy retry;
+  {
+    std::lock_guard lock(mu_);
+    routes = routes_;
+    retry = retry_;
+  }
+  std::map<const Route*, std::vector<std::size_t>> exports;
+  std::vector<std::size_t> discarded, deferred;
+  bool attempted = false;
+  for (std::size_t i = 0; i < rec->progress.size(); ++i) {
+    auto& p = rec->progress[i];
+    if (p.state != RecipientState::pending && p.state != RecipientState::deferred) continue;
+    RouteChoice c = choose_route(*routes, rec->envelope.recipients[i].address);
+    if (c.defer) {
+      p.state = RecipientState::deferred;
+      p.route = c.route->name;
+      p.last_error = "route condition could not be evaluated (lookup failed)";
+      deferred.push_back(i);
+      attempted = true;
+    } else if (!c.route || c.route->action == RouteAction::relay) {
+      p.state = RecipientState::pending;  // waits for the delivery agent
+      p.route = c.route ? c.route->name : "relay";
+    } else if (c.route->action == RouteAction::discard) {
+      p.state = RecipientState::delivered;
+      p.route = c.route->name;
+      discarded.push_back(i);
+    } else {
+      exports[c.route].push_back(i);
+    }
+  }
+
+  if (!exports.empty()) {
+    rec->state = MessageState::delivering;
+    rec->updated_at = now;
+    // A record deleted meanwhile (`sluice queue delete`) stays deleted.
+    bool gone = false;
+    if (auto ec = update([&](QueueWriter& w) -> std::error_code {
+          if (!w.record_json(id)) {
+            gone = true;
+            return {};
+          }
+          return w.put(*rec);
+        })) {
+      log_({"error", id, "", "", "cannot mark delivering: " + ec.message()});
+      return;
+    }
+    if (gone) return;
+    for (auto& [route, idx] : exports) {
+      attempted = true;
+      std::error_code ec = exporter_ ? exporter_(*rec, idx, *route, body)
+                                     : std::make_error_code(std::errc::function_not_supported);
+      for (std::size_t i : idx) {
+        auto& p = rec->progress[i];
+        p.route = route->name;
+        if (ec) {
+          p.state = RecipientState::deferred;
+          p.last_error = "queuefile " + route->directory + ": " + ec.message();
+          deferred.push_back(i);
+        } else {
+          p.state = RecipientState::delivered;
+          p.last_error.clear();
+        }
+      }
+      log_({ec ? "deferred" : "delivered", id, route->name, join_recipients(*rec, idx),
+            ec ? "queuefile " + route->directory + ": " + ec.message() : "queuefile " + route->directory});
+    }
+  }
+  if (!discarded.empty()) log_({"discarded", id, "", join_recipients(*rec, discarded), ""});
+
+  if (attempted) ++rec->attempts;
+  std::vector<std::size_t> given_up;
+  if (!deferred.empty()) {
+    if (now - rec->envelope.received_at >= retry.give_up.count()) {
+      for (std::size_t i : deferred) {
+        rec->progress[i].state = RecipientState::failed;
+        rec->progress[i].last_error += " (retry time exceeded)";
+        given_up.push_back(i);
+      }
+    }
+  }
+  bool any_deferred = false, any_failed = false;
+  for (const auto& p : rec->progress) {
+    any_deferred = any_deferred || p.state == RecipientState::deferred;
+    any_failed = any_failed || p.state == RecipientState::failed;
+  }
+  const bool final_state = rec->all_recipients_final();
+  if (any_deferred) {
+    rec->state = MessageState::deferred;
+    rec->next_retry = now + backoff(retry, rec->attempts);
+  } else if (final_state) {
+    rec->state = any_failed ? MessageState::bounced : MessageState::done;
+  } else {
+    rec->state = MessageState::queued;  // only relay recipients left
+  }
+  rec->updated_at = now;
+  const bool drop_body = rec->state == MessageState::done;
+  bool gone = false;
+  auto ec = update([&](QueueWriter& w) -> std::error_code {
+    if (!w.record_json(id)) {
+      gone = true;
+      return {};
+    }
+    if (drop_body && rec->body == BodyPlace::inline_value) {
+      if (auto e = w.erase_body(id)) return e;
+    }
+    return w.put(*rec);
+  });
+  if (ec) {
+    log_({"error", id, "", "", "cannot record the outcome: " + ec.message()});
+    return;
+  }
+  if (gone) return;
+  if (drop_body && rec->body == BodyPlace::file) ::unlink(body.path.c_str());
+  if (!given_up.empty()) log_({"bounced", id, "", join_recipients(*rec, given_up), "retry time exceeded"});
+  if (rec->state == MessageState::deferred)
+    log_({"deferred", id, "", "", "next retry in " + std::to_string(rec->next_retry - now) + "s"});
+  if (rec->state == MessageState::done) log_({"completed", id, "", "", ""});
+}
+
+}  // namespace sluice::storage

@@ -1,0 +1,96 @@
+// queue_runner.hpp — takes committed messages through their routes.
+//
+// One thread of its own (exports write and fsync files; that must never
+// happen on an event loop). It hears of new messages from the spool right
+// after their commit, and once a second it looks at the retry index for
+// deferred messages that are due (so `sluice queue retry|flush`, run in
+// another process, takes effect within a second), and sweeps finished
+// records older than keep_done.
+// Per recipient (storage/routing.hpp): discard → delivered at once;
+// queuefile → one Exim -H/-D pair per route with that route's recipients;
+// relay → left pending for the delivery agent (the relay issue).
+// A message is marked "delivering" (committed) before an export starts and
+// gets its outcome committed after, so a crash in between re-runs that
+// export once at restart (it rewrites the same file names) rather than
+// losing it; all state changes ride the group committer.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "storage/queue_record.hpp"
+#include "storage/queue_store.hpp"
+#include "storage/routing.hpp"
+
+namespace sluice::storage {
+
+class LmdbSpool;
+
+// Where a body is: inline bytes (copied out of LMDB) or a file.
+struct BodyRef {
+  bool in_file = false;
+  std::string path;    // in_file
+  std::string bytes;   // !in_file
+};
+
+// Exports one copy of a message for the given recipients (indexes into
+// record.envelope.recipients). Blocking; runs on the runner thread.
+using QueuefileExport = std::function<std::error_code(const QueueRecord& record, const std::vector<std::size_t>& rcpts,
+                                                      const Route& route, const BodyRef& body)>;
+
+struct RetryPolicy {
+  std::chrono::seconds first{60};
+  std::chrono::seconds max{3600};
+  std::chrono::seconds give_up{5 * 24 * 3600};
+  std::chrono::seconds keep_done{3600};
+};
+
+// One line per event, for the gateway's log.
+struct RunnerEvent {
+  std::string event;   // "delivered", "deferred", "bounced", "discarded", "completed", "purged", "error"
+  std::string id;
+  std::string route;
+  std::string recipients;
+  std::string detail;
+};
+
+class QueueRunner {
+ public:
+  QueueRunner(LmdbSpool& spool, QueuefileExport exporter, std::function<void(const RunnerEvent&)> log);
+  ~QueueRunner();  // stops after the message in hand
+
+  void set_routes(std::shared_ptr<const RouteTable> routes);
+  void set_retry(const RetryPolicy& p);
+  void start();  // scans the queue for work left from before, then runs
+  void notify(const std::string& id);
+
+  // One pass over one message, on the caller's thread (tests).
+  void process(const std::string& id);
+
+ private:
+  void run();
+  void run_due();
+  void sweep();
+  std::error_code update(const std::function<std::error_code(QueueWriter&)>& fn);
+
+  LmdbSpool& spool_;
+  QueuefileExport exporter_;
+  std::function<void(const RunnerEvent&)> log_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> inbox_;
+  std::shared_ptr<const RouteTable> routes_;
+  RetryPolicy retry_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace sluice::storage

@@ -1,0 +1,181 @@
+#include "storage/queue_store.hpp"
+
+#include <lmdb.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include "storage/lmdb_error.hpp"
+
+namespace sluice::storage {
+namespace {
+
+MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
+std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
+
+// Owns a transaction until commit; aborts if still open at scope exit.
+struct TxnGuard {
+  MDB_txn* txn = nullptr;
+  ~TxnGuard() {
+    if (txn) ::mdb_txn_abort(txn);
+  }
+};
+
+}  // namespace
+
+std::optional<std::string_view> QueueView::record_json(std::string_view id) const {
+  MDB_val k = val(id), v;
+  if (::mdb_get(txn_, messages_, &k, &v) != 0) return std::nullopt;
+  return view(v);
+}
+
+std::optional<QueueRecord> QueueView::record(std::string_view id) const {
+  auto j = record_json(id);
+  if (!j) return std::nullopt;
+  return queue_record_from_json(*j);
+}
+
+std::optional<std::string_view> QueueView::inline_body(std::string_view id) const {
+  MDB_val k = val(id), v;
+  if (::mdb_get(txn_, bodies_, &k, &v) != 0) return std::nullopt;
+  return view(v);
+}
+
+void QueueView::for_each(const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  MDB_cursor* c = nullptr;
+  if (::mdb_cursor_open(txn_, messages_, &c) != 0) return;
+  MDB_val k, v;
+  for (int rc = ::mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = ::mdb_cursor_get(c, &k, &v, MDB_NEXT))
+    if (!fn(view(k), view(v))) break;
+  ::mdb_cursor_close(c);
+}
+
+void QueueView::for_each_due(std::int64_t now, const std::function<bool(std::string_view)>& fn) const {
+  MDB_cursor* c = nullptr;
+  if (::mdb_cursor_open(txn_, deferred_, &c) != 0) return;
+  MDB_val k, v;
+  for (int rc = ::mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = ::mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+    std::int64_t when = 0;
+    if (v.mv_size == sizeof when) std::memcpy(&when, v.mv_data, sizeof when);
+    if (when <= now && !fn(view(k))) break;
+  }
+  ::mdb_cursor_close(c);
+}
+
+std::uint64_t QueueView::count() const {
+  MDB_stat st;
+  if (::mdb_stat(txn_, messages_, &st) != 0) return 0;
+  return st.ms_entries;
+}
+
+std::error_code QueueWriter::put(const QueueRecord& r) {
+  const std::string json = to_json(r);
+  const std::string_view id = r.envelope.id;
+  MDB_val k = val(id), v = val(json);
+  if (int rc = ::mdb_put(txn_, messages_, &k, &v, 0)) return lmdb_error(rc);
+  if (r.state == MessageState::deferred) {
+    std::int64_t when = r.next_retry;
+    MDB_val tv{sizeof when, &when};
+    k = val(id);
+    if (int rc = ::mdb_put(txn_, deferred_, &k, &tv, 0)) return lmdb_error(rc);
+  } else {
+    k = val(id);
+    int rc = ::mdb_del(txn_, deferred_, &k, nullptr);
+    if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc);
+  }
+  return {};
+}
+
+std::error_code QueueWriter::put_inline_body(std::string_view id, std::string_view bytes) {
+  MDB_val k = val(id), v = val(bytes);
+  return lmdb_error(::mdb_put(txn_, bodies_, &k, &v, 0));
+}
+
+std::error_code QueueWriter::erase_body(std::string_view id) {
+  MDB_val k = val(id);
+  int rc = ::mdb_del(txn_, bodies_, &k, nullptr);
+  return rc == MDB_NOTFOUND ? std::error_code{} : lmdb_error(rc);
+}
+
+std::error_code QueueWriter::erase_record(std::string_view id) {
+  for (unsigned dbi : {messages_, deferred_}) {
+    MDB_val k = val(id);
+    int rc = ::mdb_del(txn_, dbi, &k, nullptr);
+    if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc);
+  }
+  return {};
+}
+
+std::unique_ptr<QueueStore> QueueStore::open(const std::string& spool_dir, const QueueStoreOptions& options,
+                                             std::error_code& ec, std::string& error_text) {
+  namespace fs = std::filesystem;
+  std::unique_ptr<QueueStore> s(new QueueStore);
+  s->spool_dir_ = spool_dir;
+  const std::string env_dir = spool_dir + "/queue";
+  if (!options.read_only) {
+    for (const std::string& d : {env_dir, spool_dir + "/bodies"}) {
+      fs::create_directories(d, ec);
+      if (ec) {
+        error_text = "cannot create " + d + ": " + ec.message();
+        return nullptr;
+      }
+    }
+  }
+  auto fail = [&](int rc, const std::string& what) {
+    ec = lmdb_error(rc);
+    error_text = what + " " + env_dir + ": " + ec.message();
+    return nullptr;
+  };
+  if (int rc = ::mdb_env_create(&s->env_)) return fail(rc, "cannot create LMDB environment for");
+  ::mdb_env_set_maxdbs(s->env_, 4);
+  ::mdb_env_set_maxreaders(s->env_, 254);
+  if (int rc = ::mdb_env_set_mapsize(s->env_, options.map_size)) return fail(rc, "cannot set the map size of");
+  // MDB_NOTLS: read transactions are not tied to threads (the runner and the
+  // committer are different threads). Durability flags stay at LMDB's safe
+  // defaults: commit = data pages + fsync + meta page + fsync.
+  unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0u);
+  if (int rc = ::mdb_env_open(s->env_, env_dir.c_str(), flags, 0640)) return fail(rc, "cannot open");
+  TxnGuard t;
+  if (int rc = ::mdb_txn_begin(s->env_, nullptr, options.read_only ? MDB_RDONLY : 0, &t.txn))
+    return fail(rc, "cannot begin a transaction on");
+  const unsigned create = options.read_only ? 0u : MDB_CREATE;
+  MDB_dbi dbi;
+  if (int rc = ::mdb_dbi_open(t.txn, "messages", create, &dbi)) return fail(rc, "no messages database in");
+  s->messages_ = dbi;
+  if (int rc = ::mdb_dbi_open(t.txn, "bodies", create, &dbi)) return fail(rc, "no bodies database in");
+  s->bodies_ = dbi;
+  if (int rc = ::mdb_dbi_open(t.txn, "deferred", create, &dbi)) return fail(rc, "no deferred database in");
+  s->deferred_ = dbi;
+  int rc = ::mdb_txn_commit(t.txn);
+  t.txn = nullptr;
+  if (rc) return fail(rc, "cannot commit the database handles of");
+  ec.clear();
+  return s;
+}
+
+QueueStore::~QueueStore() {
+  if (env_) ::mdb_env_close(env_);
+}
+
+std::error_code QueueStore::read(const std::function<void(const QueueView&)>& fn) const {
+  TxnGuard t;
+  if (int rc = ::mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t.txn)) return lmdb_error(rc);
+  QueueView v(t.txn, messages_, bodies_, deferred_);
+  fn(v);
+  return {};
+}
+
+std::error_code QueueStore::write(const std::function<std::error_code(QueueWriter&)>& fn) {
+  TxnGuard t;
+  if (int rc = ::mdb_txn_begin(env_, nullptr, 0, &t.txn)) return lmdb_error(rc);
+  QueueWriter w(t.txn, messages_, bodies_, deferred_);
+  if (auto ec = fn(w)) return ec;  // the guard aborts
+  int rc = ::mdb_txn_commit(t.txn);
+  t.txn = nullptr;  // commit frees the transaction, even when it fails
+  return lmdb_error(rc);
+}
+
+}  // namespace sluice::storage

@@ -1,0 +1,99 @@
+// queue_store.hpp — the queue's LMDB environment: the index of committed
+// messages, their envelopes and states, and the bodies small enough to live
+// in the database.
+//
+// Layout under the spool directory:
+//   queue/data.mdb, queue/lock.mdb   the LMDB environment, three databases:
+//     messages   id → QueueRecord JSON (storage/queue_record.hpp)
+//     bodies     id → message bytes, for bodies kept inline
+//     deferred   id → next retry time (8 bytes, host order): the retry index,
+//                so the runner's once-a-second check reads only these
+//   bodies/<id>                      bodies too large to keep inline
+// Ids are time-sortable, so a cursor over `messages` walks the queue oldest
+// first.
+//
+// Several processes may use it at once (the gateway writes; `sluice queue`
+// reads, and writes for retry/delete): LMDB serialises writers with its lock
+// file and readers never block. Every write transaction commits with fsync
+// (no MDB_NOSYNC/NOMETASYNC): a committed transaction survives a crash.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "storage/queue_record.hpp"
+
+typedef struct MDB_env MDB_env;
+typedef struct MDB_txn MDB_txn;
+
+namespace sluice::storage {
+
+struct QueueStoreOptions {
+  std::uint64_t map_size = 4ull << 30;  // address space reserved; the file grows as used
+  bool read_only = false;
+};
+
+// A read transaction's view. Views of bytes are valid until the callback
+// that received this returns.
+class QueueView {
+ public:
+  std::optional<std::string_view> record_json(std::string_view id) const;
+  std::optional<QueueRecord> record(std::string_view id) const;
+  std::optional<std::string_view> inline_body(std::string_view id) const;
+  // Oldest first; return false from fn to stop.
+  void for_each(const std::function<bool(std::string_view id, std::string_view json)>& fn) const;
+  // Deferred messages whose retry time is <= now.
+  void for_each_due(std::int64_t now, const std::function<bool(std::string_view id)>& fn) const;
+  std::uint64_t count() const;
+
+ protected:
+  friend class QueueStore;
+  QueueView(MDB_txn* txn, unsigned messages, unsigned bodies, unsigned deferred)
+      : txn_(txn), messages_(messages), bodies_(bodies), deferred_(deferred) {}
+  MDB_txn* txn_;
+  unsigned messages_, bodies_, deferred_;
+};
+
+class QueueWriter : public QueueView {
+ public:
+  // Writes the record (and keeps the retry index in step with its state).
+  std::error_code put(const QueueRecord& r);
+  std::error_code put_inline_body(std::string_view id, std::string_view bytes);
+  std::error_code erase_body(std::string_view id);    // inline value, if any
+  std::error_code erase_record(std::string_view id);  // record and retry entry
+
+ private:
+  friend class QueueStore;
+  using QueueView::QueueView;
+};
+
+class QueueStore {
+ public:
+  // Creates <spool>/queue and <spool>/bodies unless read_only. Errors name
+  // the path; no throw.
+  static std::unique_ptr<QueueStore> open(const std::string& spool_dir, const QueueStoreOptions& options,
+                                          std::error_code& ec, std::string& error_text);
+  ~QueueStore();
+  QueueStore(const QueueStore&) = delete;
+  QueueStore& operator=(const QueueStore&) = delete;
+
+  const std::string& spool_dir() const { return spool_dir_; }
+  std::string body_path(std::string_view id) const { return spool_dir_ + "/bodies/" + std::string(id); }
+
+  std::error_code read(const std::function<void(const QueueView&)>& fn) const;
+  // One write transaction: fn's error aborts it, otherwise it commits
+  // (fsync). The group committer runs many messages through one of these.
+  std::error_code write(const std::function<std::error_code(QueueWriter&)>& fn);
+
+ private:
+  QueueStore() = default;
+  std::string spool_dir_;
+  MDB_env* env_ = nullptr;
+  unsigned messages_ = 0, bodies_ = 0, deferred_ = 0;
+};
+
+}  // namespace sluice::storage
