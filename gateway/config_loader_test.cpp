@@ -298,7 +298,7 @@ TEST(ConfigTypes, ChoicesListTheAllowedWords) {
   EXPECT_EQ(p.message, "log.format: \"xml\" is not one of \"logfmt\", \"json\"");
   EXPECT_TRUE(mentions(one_problem(load("[smtp]\npipeconnect_keyword = \"pipeconnect\"\n")), "is not one of"));
   EXPECT_TRUE(mentions(one_problem(load("[smtp]\nbare_line_ending = \"fix\"\n")), "\"reject\", \"normalize\""));
-  EXPECT_TRUE(mentions(one_problem(load("[spool]\nkind = \"lmdb\"\n")), "spool.kind"));
+  EXPECT_TRUE(mentions(one_problem(load("[spool]\nkind = \"file\"\n")), "spool.kind"));
 }
 
 // ------------------------------------------------------------- ranges
