@@ -86,6 +86,14 @@ class Process {
     main_.run();
     for (auto& w : workers_) w->stop_and_join();
     auto& c = metrics::server_counters();
+    if (auto* lmdb = dynamic_cast<storage::LmdbSpool*>(spool_.get())) {
+      const auto& st = lmdb->committer().stats();
+      const auto txns = st.transactions.load(), reqs = st.requests.load();
+      log_info("spool_stats").field("transactions", txns).field("requests", reqs)
+          .field("per_commit", txns ? std::to_string(static_cast<double>(reqs) / txns) : std::string("0"))
+          .field("commit_ms_avg", txns ? std::to_string(st.commit_micros.load() / 1000.0 / txns) : std::string("0"))
+          .field("failures", st.failures.load());
+    }
     log_info("stopped").field("accepted", c.messages_accepted.load()).field("rejected", c.messages_rejected.load())
         .field("connections", c.connections_accepted.load());
     return 0;

@@ -181,6 +181,9 @@ void QueueRunner::process(const std::string& id) {
     return;
   if (rec->state == MessageState::deferred && rec->next_retry > now) return;
   if (rec->progress.size() != rec->envelope.recipients.size()) rec->start_progress();
+  // Messages whose recipients all wait for relay come through here on every
+  // restart: commit nothing when nothing changed.
+  const std::string before = to_json(*rec);
 
   std::shared_ptr<const RouteTable> routes;
   RetryPolicy retry;
@@ -277,6 +280,7 @@ void QueueRunner::process(const std::string& id) {
   } else {
     rec->state = MessageState::queued;  // only relay recipients left
   }
+  if (to_json(*rec) == before) return;
   rec->updated_at = now;
   const bool drop_body = rec->state == MessageState::done;
   bool gone = false;
