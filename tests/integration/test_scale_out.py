@@ -40,6 +40,9 @@ from conftest import SLOW, free_port
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
+pytestmark = pytest.mark.skipif(not os.access(HAPROXY, os.X_OK),
+                                reason="haproxy is not installed (scripts/install-deps.sh test)")
+
 BACKENDS = 3
 THREADS = 6
 PER_THREAD = 40
@@ -199,10 +202,6 @@ def stored(gateways):
             assert m, f"backend {i} message {mid} has no token:\n{data[:500]!r}"
             out.setdefault(m.group(1).decode(), []).append((i, mid, env, data))
     return out
-
-
-pytestmark = pytest.mark.skipif(not os.access(HAPROXY, os.X_OK),
-                                reason="haproxy is not installed (scripts/install-deps.sh test)")
 
 
 def test_three_backends_behind_haproxy_survive_a_sigkill(sluice, peers, tmp_path):
