@@ -65,7 +65,8 @@ class Gateway:
     def __init__(self, workdir, tables, env=None):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.spool = self.dir / "spool"
+        # The spool directory the config names (relative to the gateway's cwd).
+        self.spool = self.dir / tables.get("spool", {}).get("directory", "spool")
         self.log_path = self.dir / "sluice.log"
         self.tables = tables
         self.config_path = self.dir / "sluice.toml"
