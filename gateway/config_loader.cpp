@@ -145,7 +145,13 @@ void read_timeouts(TableReader& r, TimeoutsConfig& t) {
   r.finish();
 }
 
-void read_smtp(TableReader& r, SmtpConfig& s) {
+void read_lookups(TableReader& r, LookupsConfig& l) {
+  std::chrono::seconds interval{1};
+  if (r.duration("recheck_interval", interval)) l.recheck_interval = interval;
+  r.finish();
+}
+
+void read_smtp(TableReader& r, SmtpConfig& s, std::chrono::milliseconds recheck) {
   r.string("hostname", is_domain_name, "a valid host name", s.hostname);
   r.string("banner_text", is_banner_text, "printable ASCII text of at most 200 characters", s.banner_text);
   r.boolean("pipelining", s.pipelining);
@@ -156,15 +162,15 @@ void read_smtp(TableReader& r, SmtpConfig& s) {
   std::string_view keyword;
   if (r.choice("pipeconnect_keyword", {{"PIPECONNECT", "PIPECONNECT"}, {"X_PIPE_CONNECT", "X_PIPE_CONNECT"}}, keyword))
     s.pipeconnect_keyword = std::string(keyword);
-  r.networks("pipeconnect_hosts", s.pipeconnect_hosts);
-  r.networks("xclient_hosts", s.xclient_hosts);
+  r.host_list("pipeconnect_hosts", recheck, s.pipeconnect_hosts);
+  r.host_list("xclient_hosts", recheck, s.xclient_hosts);
   r.boolean("xclient_require_port", s.xclient_require_port);
   r.choice("bare_line_ending",
            {{"reject", BareLineEndingPolicy::reject}, {"normalize", BareLineEndingPolicy::normalize}},
            s.bare_line_ending);
-  r.domains("local_domains", s.local_domains);
-  r.domains("relay_domains", s.relay_domains);
-  r.networks("trusted_networks", s.trusted_networks);
+  r.domain_list("local_domains", recheck, s.local_domains);
+  r.domain_list("relay_domains", recheck, s.relay_domains);
+  r.host_list("trusted_networks", recheck, s.trusted_networks);
   r.finish();
 }
 
@@ -183,7 +189,9 @@ void read_config(const toml::table& root, Config& cfg, ProblemSink& sink) {
   if (auto r = top.table("limits")) read_limits(*r, cfg.limits);
   if (auto r = top.table("timeouts")) read_timeouts(*r, cfg.timeouts);
   cfg.smtp.hostname = machine_hostname();  // the default unless smtp.hostname is set
-  if (auto r = top.table("smtp")) read_smtp(*r, cfg.smtp);
+  // Before [smtp]: its lists open lookup files with this interval.
+  if (auto r = top.table("lookups")) read_lookups(*r, cfg.lookups);
+  if (auto r = top.table("smtp")) read_smtp(*r, cfg.smtp, cfg.lookups.recheck_interval);
   if (auto r = top.table("spool")) read_spool(*r, cfg.spool);
   top.finish();
 }
@@ -302,6 +310,9 @@ trusted_networks = ["127.0.0.0/8", "::1"]
 kind = "file"
 directory = "./var/spool"
 io_threads = 2
+
+[lookups]
+recheck_interval = "1s"
 )toml";
 }
 
