@@ -212,13 +212,11 @@ TEST(LmdbLookupCache, SharesOneLookupPerPathWhileAnyoneHoldsIt) {
   EXPECT_EQ(a, a2);
   EXPECT_NE(a, b);
   EXPECT_EQ(cache.size(), 2u);
-  const LmdbLookup* old_a = a.get();
   a.reset();
   a2.reset();
   EXPECT_EQ(cache.size(), 1u) << "a file no list names is closed and forgotten";
   auto again = cache.get(dir.file("a.mdb"));
   EXPECT_EQ(cache.size(), 2u);
-  (void)old_a;
 }
 
 }  // namespace
