@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "gateway/domain_list.hpp"
+#include "gateway/host_list.hpp"
 #include "gateway/network_list.hpp"
 
 namespace sluice::gateway {
@@ -57,13 +59,15 @@ struct SmtpConfig {
   std::string banner_text = "ESMTP Sluice";
   bool pipelining = true, chunking = true, eight_bit_mime = true, smtputf8 = true, dsn = true;
   std::string pipeconnect_keyword = "PIPECONNECT";  // or "X_PIPE_CONNECT"
-  NetworkList pipeconnect_hosts = NetworkList::any();
-  NetworkList xclient_hosts;            // empty: XCLIENT never offered
+  // Host lists: CIDR entries and "lmdb;/path" lookups keyed by the client IP.
+  HostList pipeconnect_hosts = NetworkList::any();
+  HostList xclient_hosts;               // empty: XCLIENT never offered
   bool xclient_require_port = false;    // Exim's stricter rule (ADDR and PORT on the first XCLIENT)
   BareLineEndingPolicy bare_line_ending = BareLineEndingPolicy::reject;
-  std::vector<std::string> local_domains = {"localhost"};
-  std::vector<std::string> relay_domains;
-  NetworkList trusted_networks = NetworkList::loopback();  // may relay anywhere
+  // Domain lists: literal names and "lmdb;/path" lookups (gateway/domain_list.hpp).
+  DomainList local_domains = {"localhost"};
+  DomainList relay_domains;
+  HostList trusted_networks = NetworkList::loopback();  // may relay anywhere
 };
 
 struct SpoolConfig {
@@ -85,10 +89,16 @@ struct QueueConfig {
 // [[route]]: the first route whose domains match a recipient takes it.
 struct RouteConfig {
   std::string name;
-  std::vector<std::string> domains;     // empty: every domain
+  DomainList domains;                   // empty: every domain; literals and "lmdb;/path"
   RouteActionConfig action = RouteActionConfig::relay;
   std::string directory;                // queuefile
   std::string exim_id_format = "4.97";  // queuefile: "4.97" or "4.96"
+};
+
+// "lmdb;/path" items in domain and host lists (storage/lmdb_lookup.hpp).
+struct LookupsConfig {
+  // How often a lookup stat()s its file to notice a replacement (rename).
+  std::chrono::milliseconds recheck_interval{1000};
 };
 
 struct LogConfig {
@@ -106,6 +116,7 @@ struct Config {
   SpoolConfig spool;
   QueueConfig queue;
   std::vector<RouteConfig> routes;
+  LookupsConfig lookups;
   LogConfig log;
 };
 

@@ -145,7 +145,13 @@ void read_timeouts(TableReader& r, TimeoutsConfig& t) {
   r.finish();
 }
 
-void read_smtp(TableReader& r, SmtpConfig& s) {
+void read_lookups(TableReader& r, LookupsConfig& l) {
+  std::chrono::seconds interval{1};
+  if (r.duration("recheck_interval", interval)) l.recheck_interval = interval;
+  r.finish();
+}
+
+void read_smtp(TableReader& r, SmtpConfig& s, std::chrono::milliseconds recheck) {
   r.string("hostname", is_domain_name, "a valid host name", s.hostname);
   r.string("banner_text", is_banner_text, "printable ASCII text of at most 200 characters", s.banner_text);
   r.boolean("pipelining", s.pipelining);
@@ -156,15 +162,15 @@ void read_smtp(TableReader& r, SmtpConfig& s) {
   std::string_view keyword;
   if (r.choice("pipeconnect_keyword", {{"PIPECONNECT", "PIPECONNECT"}, {"X_PIPE_CONNECT", "X_PIPE_CONNECT"}}, keyword))
     s.pipeconnect_keyword = std::string(keyword);
-  r.networks("pipeconnect_hosts", s.pipeconnect_hosts);
-  r.networks("xclient_hosts", s.xclient_hosts);
+  r.host_list("pipeconnect_hosts", recheck, s.pipeconnect_hosts);
+  r.host_list("xclient_hosts", recheck, s.xclient_hosts);
   r.boolean("xclient_require_port", s.xclient_require_port);
   r.choice("bare_line_ending",
            {{"reject", BareLineEndingPolicy::reject}, {"normalize", BareLineEndingPolicy::normalize}},
            s.bare_line_ending);
-  r.domains("local_domains", s.local_domains);
-  r.domains("relay_domains", s.relay_domains);
-  r.networks("trusted_networks", s.trusted_networks);
+  r.domain_list("local_domains", recheck, s.local_domains);
+  r.domain_list("relay_domains", recheck, s.relay_domains);
+  r.host_list("trusted_networks", recheck, s.trusted_networks);
   r.finish();
 }
 
@@ -193,7 +199,7 @@ void read_queue(TableReader& r, QueueConfig& q) {
 bool is_route_name(std::string_view s) { return is_listener_name(s); }
 bool is_exim_id_format(std::string_view s) { return s == "4.97" || s == "4.96"; }
 
-void read_routes(TableReader& top, std::vector<RouteConfig>& out) {
+void read_routes(TableReader& top, std::chrono::milliseconds recheck, std::vector<RouteConfig>& out) {
   const toml::array* arr = top.array_of_tables("route");
   if (!arr) return;
   std::map<std::string, std::size_t> names;
@@ -203,7 +209,7 @@ void read_routes(TableReader& top, std::vector<RouteConfig>& out) {
     RouteConfig rc;
     rc.name = "route" + std::to_string(i);
     r.string("name", is_route_name, "a route name (1..64 of A-Z a-z 0-9 . _ -)", rc.name);
-    r.domains("domains", rc.domains);
+    r.domain_list("domains", recheck, rc.domains);
     r.choice("action",
              {{"relay", RouteActionConfig::relay}, {"queuefile", RouteActionConfig::queuefile},
               {"discard", RouteActionConfig::discard}},
@@ -227,10 +233,12 @@ void read_config(const toml::table& root, Config& cfg, ProblemSink& sink) {
   if (auto r = top.table("limits")) read_limits(*r, cfg.limits);
   if (auto r = top.table("timeouts")) read_timeouts(*r, cfg.timeouts);
   cfg.smtp.hostname = machine_hostname();  // the default unless smtp.hostname is set
-  if (auto r = top.table("smtp")) read_smtp(*r, cfg.smtp);
+  // Before [smtp]: its lists open lookup files with this interval.
+  if (auto r = top.table("lookups")) read_lookups(*r, cfg.lookups);
+  if (auto r = top.table("smtp")) read_smtp(*r, cfg.smtp, cfg.lookups.recheck_interval);
   if (auto r = top.table("spool")) read_spool(*r, cfg.spool);
   if (auto r = top.table("queue")) read_queue(*r, cfg.queue);
-  read_routes(top, cfg.routes);
+  read_routes(top, cfg.lookups.recheck_interval, cfg.routes);
   top.finish();
 }
 
@@ -358,6 +366,9 @@ give_up_after = "5d"
 keep_done = "1h"
 
 # No [[route]]: every recipient waits in the queue for relay delivery.
+
+[lookups]
+recheck_interval = "1s"
 )toml";
 }
 

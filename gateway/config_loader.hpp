@@ -11,12 +11,15 @@
 // config.hpp, except smtp.hostname, which defaults to the machine's host name.
 //
 // Limits: files larger than 1 MiB are refused before parsing. Loading does no
-// I/O beyond reading the one file and gethostname(); it never binds sockets
-// or touches the spool directory, so it is safe to call on a running gateway.
+// I/O beyond reading the one file, gethostname(), and opening each
+// "lmdb;/path" lookup file a list names (a missing or corrupt one is a
+// problem at its entry); it never binds sockets or touches the spool
+// directory, so it is safe to call on a running gateway.
 //
 // Security: every host-based permission (trusted_networks, xclient_hosts,
-// proxy_trusted, pipeconnect_hosts) is a CIDR list, never a DNS name; a
-// listener that expects PROXY headers from nobody is refused, not run.
+// proxy_trusted, pipeconnect_hosts) is a CIDR list (the smtp ones may add
+// exact-IP lookup files), never a DNS name; a listener that expects PROXY
+// headers from nobody is refused, not run.
 #pragma once
 #include <string>
 #include <string_view>

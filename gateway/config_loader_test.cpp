@@ -52,6 +52,9 @@ std::string independent_hostname() {
 void expect_networks(const NetworkList& got, std::vector<std::string> want) {
   EXPECT_EQ(got.entries(), want);
 }
+void expect_networks(const HostList& got, std::vector<std::string> want) {
+  EXPECT_EQ(got.entries(), want);
+}
 
 // Field by field, so that a failure names the field.
 void expect_same_except_hostname(const Config& got, const Config& want) {
@@ -95,12 +98,13 @@ void expect_same_except_hostname(const Config& got, const Config& want) {
   EXPECT_EQ(gs.xclient_hosts.entries(), ws.xclient_hosts.entries());
   EXPECT_EQ(gs.xclient_require_port, ws.xclient_require_port);
   EXPECT_EQ(gs.bare_line_ending, ws.bare_line_ending);
-  EXPECT_EQ(gs.local_domains, ws.local_domains);
-  EXPECT_EQ(gs.relay_domains, ws.relay_domains);
+  EXPECT_EQ(gs.local_domains.entries(), ws.local_domains.entries());
+  EXPECT_EQ(gs.relay_domains.entries(), ws.relay_domains.entries());
   EXPECT_EQ(gs.trusted_networks.entries(), ws.trusted_networks.entries());
   EXPECT_EQ(got.spool.kind, want.spool.kind);
   EXPECT_EQ(got.spool.directory, want.spool.directory);
   EXPECT_EQ(got.spool.io_threads, want.spool.io_threads);
+  EXPECT_EQ(got.lookups.recheck_interval, want.lookups.recheck_interval);
 }
 
 // ------------------------------------------------------------- defaults
@@ -229,8 +233,8 @@ TEST(ConfigKeys, EveryKeyIsParsed) {
   expect_networks(c.smtp.xclient_hosts, {"127.0.0.1", "2001:db8::/32"});
   EXPECT_TRUE(c.smtp.xclient_require_port);
   EXPECT_EQ(c.smtp.bare_line_ending, BareLineEndingPolicy::normalize);
-  EXPECT_EQ(c.smtp.local_domains, (std::vector<std::string>{"example.org", "mail.example.org"}));
-  EXPECT_EQ(c.smtp.relay_domains, (std::vector<std::string>{"partner.example"}));
+  EXPECT_EQ(c.smtp.local_domains.entries(), (std::vector<std::string>{"example.org", "mail.example.org"}));
+  EXPECT_EQ(c.smtp.relay_domains.entries(), (std::vector<std::string>{"partner.example"}));
   EXPECT_TRUE(c.smtp.trusted_networks.empty());  // [] replaces the loopback default
   EXPECT_FALSE(c.smtp.trusted_networks.contains("127.0.0.1"));
 

@@ -333,6 +333,79 @@ bool TableReader::domains(std::string_view key, std::vector<std::string>& out) {
   return ok;
 }
 
+const toml::array* TableReader::find_array(std::string_view key, std::string_view expected) {
+  const toml::node* node = take(key);
+  if (!node) return nullptr;
+  const auto* arr = node->as_array();
+  if (!arr) wrong_type(*node, key, expected);
+  return arr;
+}
+
+bool TableReader::add_lookup_entry(const toml::node& entry, const std::string& entry_name, std::string_view text,
+                                   bool allow_partial, std::chrono::milliseconds recheck,
+                                   std::vector<ListLookup>& out) {
+  std::string error;
+  auto lookup = open_lookup_item(text, allow_partial, recheck, error);
+  if (!lookup) {
+    problem(entry, entry_name, error);
+    return false;
+  }
+  out.push_back(std::move(*lookup));
+  return true;
+}
+
+bool TableReader::domain_list(std::string_view key, std::chrono::milliseconds recheck, DomainList& out) {
+  const toml::array* arr = find_array(key, "an array of domain names or \"lmdb;/path\" items");
+  if (!arr) return false;
+  DomainList list;
+  bool ok = true;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const toml::node& entry = *arr->get(i);
+    const std::string entry_name = std::string(key) + "[" + std::to_string(i) + "]";
+    const auto* s = entry.as_string();
+    std::vector<ListLookup> lookup;
+    if (!s) {
+      wrong_type(entry, entry_name, "a domain name or \"lmdb;/path\" string");
+      ok = false;
+    } else if (is_lookup_item(s->get())) {
+      ok = add_lookup_entry(entry, entry_name, s->get(), true, recheck, lookup) && ok;
+      for (auto& l : lookup) list.add_lookup(std::move(l));
+    } else if (!is_domain_name(s->get())) {
+      problem(entry, entry_name, quoted(s->get()) + " is not a valid domain name");
+      ok = false;
+    } else {
+      list.add_domain(s->get());
+    }
+  }
+  if (ok) out = std::move(list);
+  return ok;
+}
+
+bool TableReader::host_list(std::string_view key, std::chrono::milliseconds recheck, HostList& out) {
+  const toml::array* arr = find_array(key, "an array of CIDR strings or \"lmdb;/path\" items");
+  if (!arr) return false;
+  HostList list;
+  bool ok = true;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const toml::node& entry = *arr->get(i);
+    const std::string entry_name = std::string(key) + "[" + std::to_string(i) + "]";
+    const auto* s = entry.as_string();
+    std::vector<ListLookup> lookup;
+    if (!s) {
+      wrong_type(entry, entry_name, "a CIDR string");
+      ok = false;
+    } else if (is_lookup_item(s->get())) {
+      ok = add_lookup_entry(entry, entry_name, s->get(), false, recheck, lookup) && ok;
+      for (auto& l : lookup) list.add_lookup(std::move(l));
+    } else if (!list.add(s->get())) {
+      problem(entry, entry_name, quoted(s->get()) + " is not an IP address or CIDR network (e.g. \"192.0.2.0/24\", \"2001:db8::/32\") or \"lmdb;/path\"");
+      ok = false;
+    }
+  }
+  if (ok) out = std::move(list);
+  return ok;
+}
+
 std::optional<TableReader> TableReader::table(std::string_view key) {
   const toml::node* node = take(key);
   if (!node) return std::nullopt;

@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "gateway/config_loader.hpp"
+#include "gateway/domain_list.hpp"
+#include "gateway/host_list.hpp"
 #include "gateway/network_list.hpp"
 
 namespace sluice::gateway {
@@ -112,6 +114,11 @@ class TableReader {
   bool networks(std::string_view key, NetworkList& out);
   // Replaces `out` with the listed domain names, lower-cased.
   bool domains(std::string_view key, std::vector<std::string>& out);
+  // Domain names and "lmdb;/path" lookup items; each lookup file is opened
+  // now, and a missing or unreadable one is a problem at its entry.
+  bool domain_list(std::string_view key, std::chrono::milliseconds recheck, DomainList& out);
+  // CIDR entries and "lmdb;/path" lookup items, likewise.
+  bool host_list(std::string_view key, std::chrono::milliseconds recheck, HostList& out);
 
   // A sub-table; nullopt when absent or not a table (then reported).
   std::optional<TableReader> table(std::string_view key);
@@ -132,6 +139,10 @@ class TableReader {
  private:
   const toml::node* take(std::string_view key);
   const toml::node* find_string(std::string_view key, std::string& out);
+  const toml::array* find_array(std::string_view key, std::string_view expected);
+  // Reports the problem and returns false when `entry` is not a usable lookup.
+  bool add_lookup_entry(const toml::node& entry, const std::string& entry_name, std::string_view text,
+                        bool allow_partial, std::chrono::milliseconds recheck, std::vector<ListLookup>& out);
   void wrong_type(const toml::node& at, std::string_view key, std::string_view expected);
 
   const toml::table& table_;

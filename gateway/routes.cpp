@@ -7,12 +7,6 @@ namespace sluice::gateway {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 storage::RouteAction action_of(RouteActionConfig a) {
   switch (a) {
     case RouteActionConfig::relay: return storage::RouteAction::relay;
@@ -33,11 +27,14 @@ std::shared_ptr<const storage::RouteTable> build_route_table(const Config& cfg) 
     r.directory = rc.directory;
     r.exim_id_format = rc.exim_id_format;
     if (!rc.domains.empty()) {
-      std::vector<std::string> domains;
-      for (const auto& d : rc.domains) domains.push_back(lower(d));
-      r.domains = [domains = std::move(domains)](std::string_view domain) {
-        return std::find(domains.begin(), domains.end(), domain) != domains.end() ? storage::DomainMatch::yes
-                                                                                   : storage::DomainMatch::no;
+      // The list is copied (cheap: lookups are shared), so the table does
+      // not depend on the Config staying alive.
+      r.domains = [domains = rc.domains](std::string_view domain) {
+        switch (domains.match(domain)) {
+          case ListMatch::yes: return storage::DomainMatch::yes;
+          case ListMatch::defer: return storage::DomainMatch::defer;
+          default: return storage::DomainMatch::no;
+        }
       };
     }
     table->routes.push_back(std::move(r));

@@ -2,17 +2,35 @@
 
 #include <ctime>
 
+#include "gateway/log.hpp"
 #include "protocol/command.hpp"
 #include "storage/message_id.hpp"
 
 namespace sluice::protocol {
 
 void SmtpServer::evaluate_permissions() {
-  s_.xclient_allowed = cfg_.smtp.xclient_hosts.contains(s_.client.addr);
-  s_.relay_trusted = cfg_.smtp.trusted_networks.contains(s_.client.addr);
+  s_.xclient_allowed = host_allowed(cfg_.smtp.xclient_hosts, "smtp.xclient_hosts", s_.client.addr);
+  s_.relay_trusted = host_allowed(cfg_.smtp.trusted_networks, "smtp.trusted_networks", s_.client.addr);
   // PIPECONNECT is judged on the real peer: it is decided before any PROXY or
   // XCLIENT identity could matter (the banner has not been sent yet).
-  s_.pipeconnect_allowed = cfg_.smtp.pipelining && cfg_.smtp.pipeconnect_hosts.contains(s_.peer.addr);
+  s_.pipeconnect_allowed =
+      cfg_.smtp.pipelining && host_allowed(cfg_.smtp.pipeconnect_hosts, "smtp.pipeconnect_hosts", s_.peer.addr);
+}
+
+bool SmtpServer::host_allowed(const gateway::HostList& list, std::string_view list_name,
+                              std::string_view addr) const {
+  const gateway::ListAnswer a = list.match(addr);
+  // Fail closed: a permission is never granted because its file was missing.
+  if (a.defer())
+    gateway::log_warn("lookup_defer")
+        .field("conn", s_.id)
+        .field("list", list_name)
+        .field("item", a.item)
+        .field("key", addr)
+        .field("error", a.error)
+        .field("effect", "not granted")
+        .emit();
+  return a.yes();
 }
 
 Reply SmtpServer::greeting() const {
@@ -80,16 +98,25 @@ Step SmtpServer::on_timeout() const {
   return s;
 }
 
-bool SmtpServer::is_local_domain(std::string_view domain) const {
-  for (const auto& d : cfg_.smtp.local_domains)
-    if (iequals(d, domain)) return true;
-  return iequals(domain, cfg_.smtp.hostname);
-}
-
-bool SmtpServer::is_relay_domain(std::string_view domain) const {
-  for (const auto& d : cfg_.smtp.relay_domains)
-    if (iequals(d, domain)) return true;
-  return false;
+gateway::ListAnswer SmtpServer::our_domain(std::string_view domain) const {
+  if (iequals(domain, cfg_.smtp.hostname)) return gateway::ListAnswer{gateway::ListMatch::yes, "smtp.hostname", {}, {}};
+  gateway::ListAnswer local = cfg_.smtp.local_domains.lookup(domain);
+  if (local.yes()) return local;
+  gateway::ListAnswer relay = cfg_.smtp.relay_domains.lookup(domain);
+  if (relay.yes()) return relay;
+  // Neither said yes; if either could not answer, the truth is unknown.
+  const bool local_deferred = local.defer();
+  gateway::ListAnswer& deferred = local_deferred ? local : relay;
+  if (deferred.defer())
+    gateway::log_warn("lookup_defer")
+        .field("conn", s_.id)
+        .field("list", local_deferred ? "smtp.local_domains" : "smtp.relay_domains")
+        .field("item", deferred.item)
+        .field("key", domain)
+        .field("error", deferred.error)
+        .field("effect", "451 4.3.0")
+        .emit();
+  return deferred;
 }
 
 void SmtpServer::start_transaction_id() {

@@ -85,8 +85,11 @@ class SmtpServer {
   Step simple(const Command& cmd);                 // verb_misc.cpp
   Step refuse(Reply r);                            // counts a bad command
   Reply ehlo_reply() const;
-  bool is_local_domain(std::string_view domain) const;
-  bool is_relay_domain(std::string_view domain) const;
+  // Is `domain` one we accept mail for (our host name, local_domains,
+  // relay_domains)? defer when a lookup file could not answer (logged).
+  gateway::ListAnswer our_domain(std::string_view domain) const;
+  // A host list's answer for the client; a defer grants nothing (logged).
+  bool host_allowed(const gateway::HostList& list, std::string_view list_name, std::string_view addr) const;
   void start_transaction_id();
 
   const gateway::Config& cfg_;

@@ -4,7 +4,9 @@
 // from a trusted network. Tricks that make a relay of a naive MTA are refused
 // for everyone, since we never interpret them: the percent hack
 // (user%other@ours), source routes (@a:user@b), bang paths (a!b@ours) and a
-// quoted local part holding an '@' ("u@other"@ours).
+// quoted local part holding an '@' ("u@other"@ours). When a domain list's
+// lookup file cannot answer, the recipient gets 451 4.3.0 (and a log line
+// naming the file), never a 5xx.
 #include "protocol/command.hpp"
 #include "protocol/smtp_server.hpp"
 
@@ -34,10 +36,17 @@ Step SmtpServer::rcpt(const Command& cmd) {
     return refuse(Reply(550, "5.7.1", "Relay access denied: routing in the address is not supported"));
 
   const std::string& domain = path.mailbox.domain;
-  // RFC 5321 4.5.1: <postmaster> with no domain is always ours.
+  // RFC 5321 4.5.1: <postmaster> with no domain is always ours. A trusted
+  // client may relay anywhere, so its recipients need no domain lookup.
   const bool postmaster = domain.empty();
-  const bool ours = postmaster || is_local_domain(domain) || is_relay_domain(domain);
-  if (!ours && !s_.relay_trusted) return refuse(Reply(550, "5.7.1", "Relay access denied"));
+  if (!postmaster && !s_.relay_trusted) {
+    const gateway::ListAnswer ours = our_domain(domain);
+    // A lookup file that cannot answer is our problem, not the client's:
+    // a temporary failure (RFC 3463 4.3.0), never a 5xx, and not counted
+    // as a bad command.
+    if (ours.defer()) return reply_step(451, "4.3.0", "Temporary lookup failure, try again later");
+    if (!ours.yes()) return refuse(Reply(550, "5.7.1", "Relay access denied"));
+  }
 
   tx_.recipients.push_back(Recipient{std::move(path.mailbox), std::move(params)});
   return reply_step(250, "2.1.5", "Recipient OK");
