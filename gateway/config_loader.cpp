@@ -175,6 +175,13 @@ void read_spool(TableReader& r, SpoolConfig& s) {
   r.finish();
 }
 
+void read_metrics(TableReader& r, MetricsConfig& m) {
+  r.boolean("enabled", m.enabled);
+  r.string("address", is_ip_literal, "an IP address (IPv4, or IPv6 without brackets)", m.address);
+  r.integer("port", 1, 65535, m.port);
+  r.finish();
+}
+
 void read_config(const toml::table& root, Config& cfg, ProblemSink& sink) {
   TableReader top(root, "", "the top level", sink);
   top.integer("workers", 0, 1024, cfg.workers);
@@ -185,6 +192,7 @@ void read_config(const toml::table& root, Config& cfg, ProblemSink& sink) {
   cfg.smtp.hostname = machine_hostname();  // the default unless smtp.hostname is set
   if (auto r = top.table("smtp")) read_smtp(*r, cfg.smtp);
   if (auto r = top.table("spool")) read_spool(*r, cfg.spool);
+  if (auto r = top.table("metrics")) read_metrics(*r, cfg.metrics);
   top.finish();
 }
 
@@ -302,6 +310,11 @@ trusted_networks = ["127.0.0.0/8", "::1"]
 kind = "file"
 directory = "./var/spool"
 io_threads = 2
+
+[metrics]                       # GET /metrics, /healthz, /readyz (docs/metrics.md)
+enabled = true
+address = "127.0.0.1"
+port = 9125
 )toml";
 }
 

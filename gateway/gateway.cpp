@@ -16,7 +16,10 @@
 #include "gateway/log.hpp"
 #include "gateway/services.hpp"
 #include "gateway/worker.hpp"
-#include "metrics/server_counters.hpp"
+#include "gateway/health_checks.hpp"
+#include "metrics/exposition.hpp"
+#include "metrics/http_server.hpp"
+#include "metrics/sluice_metrics.hpp"
 #include "storage/blocking_pool.hpp"
 #include "storage/file_spool.hpp"
 
@@ -50,6 +53,7 @@ class Process {
     // tmp/ that the running instance is writing to. Nothing is accepted
     // before run().
     for (const auto& l : config->listeners) open_listener(l);
+    open_metrics(config->metrics);
     open_spool(*config);
   }
 
@@ -57,6 +61,8 @@ class Process {
     for (auto& w : workers_) w->start();
     for (auto& [key, ls] : listeners_)
       for (auto& l : ls) l->start();
+    health_.set_listening(true);
+    if (http_) http_->start();
     auto cfg = services_.config.load();
     log_info("started").field("config", cfg->source).field("workers", static_cast<std::uint64_t>(workers_.size()))
         .field("spool", std::string(services_.spool->kind())).field("listeners", static_cast<std::uint64_t>(listeners_.size()));
@@ -74,13 +80,28 @@ class Process {
     signals.async_wait(on_signal);
     main_.run();
     for (auto& w : workers_) w->stop_and_join();
-    auto& c = metrics::server_counters();
-    log_info("stopped").field("accepted", c.messages_accepted.load()).field("rejected", c.messages_rejected.load())
-        .field("connections", c.connections_accepted.load());
+    if (http_) http_->stop();
+    log_info("stopped").field("accepted", static_cast<std::uint64_t>(metrics::sluice_metrics().messages_accepted()));
     return 0;
   }
 
  private:
+  // Bound at start, like the SMTP listeners: a port in use is a start-up
+  // error naming the address. Served on its own thread (metrics/http_server.hpp).
+  void open_metrics(const MetricsConfig& m) {
+    if (!m.enabled) {
+      log_info("metrics_disabled");
+      return;
+    }
+    metrics::HttpEndpoints endpoints{
+        [] { return metrics::render_text(metrics::sluice_metrics().registry.collect()); },
+        [this] { return health_.alive(); },
+        [this] { return health_.ready(); },
+    };
+    http_ = std::make_unique<metrics::HttpServer>(m.address, m.port, std::move(endpoints));
+    log_info("metrics_listening").field("address", m.address).field("port", unsigned{http_->port()});
+  }
+
   void open_spool(const Config& cfg) {
     if (cfg.spool.kind == SpoolKind::discard) {
       spool_ = storage::make_discard_spool();
@@ -139,6 +160,7 @@ class Process {
       return;
     }
     set_log_options(load.config->log.format, load.config->log.level);
+    warn_metrics_change(services_.config.load()->metrics, load.config->metrics);
     services_.config.store(load.config);
     for (auto it = listeners_.begin(); it != listeners_.end();) {
       bool keep = false;
@@ -160,9 +182,18 @@ class Process {
     log_info("reloaded").field("config", path_);
   }
 
+  // The metrics endpoint stays where it started: moving it would make a
+  // scrape target vanish on a config typo. Say so instead of ignoring it.
+  static void warn_metrics_change(const MetricsConfig& running, const MetricsConfig& wanted) {
+    if (running.enabled == wanted.enabled && running.address == wanted.address && running.port == wanted.port) return;
+    log_warn("metrics_change_needs_restart").field("address", running.address).field("port", unsigned{running.port})
+        .field("enabled", running.enabled);
+  }
+
   void begin_drain() {
     if (draining_) return;
     draining_ = true;
+    health_.set_draining();  // /readyz says 503 before the listeners close
     auto cfg = services_.config.load();
     log_info("draining").field("timeout_seconds", static_cast<std::int64_t>(cfg->timeouts.drain.count()))
         .field("open", services_.limits.open());
@@ -202,6 +233,8 @@ class Process {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::map<std::string, std::vector<std::unique_ptr<Listener>>> listeners_;
   std::vector<std::vector<std::unique_ptr<Listener>>> retired_;
+  HealthChecks health_{workers_, services_};
+  std::unique_ptr<metrics::HttpServer> http_;  // first to go: its checks read the members above
   bool draining_ = false;
   bool deadline_sent_ = false;
   std::chrono::steady_clock::time_point drain_deadline_;
