@@ -253,7 +253,7 @@ TEST(ConfigKeys, EveryKeyIsParsed) {
 TEST(ConfigKeys, MetricsProblemsNameTheKey) {
   EXPECT_TRUE(mentions(one_problem(load("[metrics]\nport = 0\n")), "metrics.port"));
   EXPECT_TRUE(mentions(one_problem(load("[metrics]\naddress = \"localhost\"\n")), "metrics.address"));
-  EXPECT_TRUE(mentions(one_problem(load("[metrics]\npath = \"/m\"\n")), "metrics.path"));
+  EXPECT_TRUE(mentions(one_problem(load("[metrics]\npath = \"/m\"\n")), "unknown key \"path\" in [metrics]"));
 }
 
 TEST(ConfigKeys, DottedKeysAndInlineTablesAreTheSameTables) {

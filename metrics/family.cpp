@@ -1,6 +1,7 @@
 #include "metrics/family.hpp"
 
 #include <charconv>
+#include <cmath>
 
 namespace sluice::metrics {
 
@@ -21,7 +22,11 @@ std::vector<std::pair<std::string, std::string>> FamilyBase::labels_of(const Lab
 
 std::string format_bound(double v) {
   char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest form that reads back exactly
+  // Plain decimals ("0.0001", not "1e-04"), as the usual client libraries
+  // write them: PromQL matches le values as strings across targets.
+  const bool plain = v == 0 || (std::abs(v) >= 1e-9 && std::abs(v) < 1e15);
+  auto r = plain ? std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed)
+                 : std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, r.ptr);
 }
 
