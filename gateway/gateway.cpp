@@ -81,7 +81,9 @@ class Process {
     main_.run();
     for (auto& w : workers_) w->stop_and_join();
     if (http_) http_->stop();
-    log_info("stopped").field("accepted", static_cast<std::uint64_t>(metrics::sluice_metrics().messages_accepted()));
+    const auto totals = metrics::sluice_metrics().message_totals();
+    log_info("stopped").field("accepted", totals.accepted).field("rejected", totals.rejected)
+        .field("deferred", totals.deferred);
     return 0;
   }
 

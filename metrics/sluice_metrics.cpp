@@ -100,7 +100,15 @@ void SluiceMetrics::reply(SmtpCommand c, int code) {
   replies_[static_cast<std::size_t>(c)][static_cast<std::size_t>(k)]->inc();
 }
 
-double SluiceMetrics::messages_accepted() const { return messages_[0]->value(); }
+SluiceMetrics::MessageTotals SluiceMetrics::message_totals() const {
+  MessageTotals t;
+  for (std::size_t i = 0; i < messages_.size(); ++i) {
+    const auto n = static_cast<std::uint64_t>(messages_[i]->value());
+    const std::string_view outcome = kOutcomeLabels[i].outcome;
+    (outcome == "accepted" ? t.accepted : outcome == "rejected" ? t.rejected : t.deferred) += n;
+  }
+  return t;
+}
 
 SluiceMetrics& sluice_metrics() {
   static SluiceMetrics m;

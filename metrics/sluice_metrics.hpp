@@ -85,7 +85,10 @@ class SluiceMetrics {
   Family<Counter>& spool_commit_failures;  // {reason}
   Family<Gauge>& queue_messages;           // {state}
   // Totals logged at shutdown.
-  double messages_accepted() const;
+  struct MessageTotals {
+    std::uint64_t accepted = 0, rejected = 0, deferred = 0;
+  };
+  MessageTotals message_totals() const;
 
  private:
   std::array<Counter*, static_cast<std::size_t>(SessionReject::count_)> rejected_{};
