@@ -254,3 +254,36 @@ def test_metrics_can_be_disabled(sluice):
     gw.wait_log("event=metrics_disabled")
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", gw.metrics_port), timeout=2).close()
+
+
+def test_xclient_and_proxy_sessions_are_counted(sluice):
+    gw = sluice.start(smtp={"xclient_hosts": ["127.0.0.1", "192.0.2.0/24"]},
+                      listener=[{"name": "smtp", "address": "127.0.0.1", "port": free_port()},
+                                {"name": "behind-proxy", "address": "127.0.0.1", "port": free_port(),
+                                 "proxy_protocol": True, "proxy_trusted": ["127.0.0.1"]}])
+    r = Raw(gw.port)
+    assert r.read_reply()[0] == 220
+    assert r.cmd("EHLO front.test")[0] == 250
+    assert r.cmd("XCLIENT ADDR=192.0.2.7 NAME=client.test")[0] == 220
+    assert r.cmd("EHLO front.test")[0] == 250
+    assert r.cmd("XCLIENT ADDR=192.0.2.8")[0] == 220   # the same session: counted once
+    r.close()
+    p = Raw(gw.ports["behind-proxy"])
+    p.send(b"PROXY TCP4 192.0.2.9 192.0.2.1 40000 25\r\n")
+    assert p.read_reply()[0] == 220
+    p.close()
+    s = parse(scrape(gw))
+    assert value(s, "sluice_xclient_sessions_total") == 1
+    assert value(s, "sluice_proxy_sessions_total") == 1
+    assert value(s, "sluice_connections_accepted_total", listener="behind-proxy") == 1
+    assert value(s, "sluice_sessions_rejected_total", reason="xclient_refused") == 0
+
+    plain = sluice.start()   # no xclient_hosts: XCLIENT is refused
+    r = Raw(plain.port)
+    assert r.read_reply()[0] == 220
+    assert r.cmd("EHLO front.test")[0] == 250
+    assert r.cmd("XCLIENT ADDR=192.0.2.7")[0] == 550
+    r.close()
+    s = parse(scrape(plain))
+    assert value(s, "sluice_sessions_rejected_total", reason="xclient_refused") == 1
+    assert value(s, "sluice_smtp_replies_total", command="xclient", **{"class": "5xx"}) == 1
