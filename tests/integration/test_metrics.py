@@ -287,3 +287,18 @@ def test_xclient_and_proxy_sessions_are_counted(sluice):
     s = parse(scrape(plain))
     assert value(s, "sluice_sessions_rejected_total", reason="xclient_refused") == 1
     assert value(s, "sluice_smtp_replies_total", command="xclient", **{"class": "5xx"}) == 1
+
+
+def test_sighup_does_not_move_the_endpoint(sluice):
+    gw = sluice.start()
+    old = gw.metrics_port
+    tables = dict(gw.tables)
+    tables["metrics"] = {"address": "127.0.0.1", "port": free_port()}
+    tables["limits"] = {"max_recipients": 7}
+    gw.rewrite_config(tables)
+    gw.signal(signal.SIGHUP)
+    gw.wait_log("event=reloaded")
+    assert "event=metrics_change_needs_restart" in gw.log()
+    assert http_get(old, "/healthz")[0] == 200
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", tables["metrics"]["port"]), timeout=2).close()
