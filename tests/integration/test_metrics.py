@@ -21,6 +21,7 @@ import urllib.request
 import pytest
 
 from conftest import SLOW, Raw, free_port, wait_port, wait_until
+from test_pipeconnect import connect_early
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -122,10 +123,8 @@ def test_sessions_rejected_by_reason(sluice):
     first.close()
     assert wait_until(lambda: value(parse(scrape(gw)), "sluice_connections_open", listener="smtp") == 0)
     gw2 = sluice.start(smtp={"pipeconnect_hosts": []})
-    with socket.create_connection(("127.0.0.1", gw2.port)) as sock:
-        sock.sendall(b"EHLO early.test\r\n")
-        time.sleep(0.3)
-        assert sock.recv(200).startswith(b"554 ")
+    early = connect_early(gw2, "EHLO early.test\r\n")   # sent while the gateway is stopped
+    assert early.read_reply()[0] == 554
     assert value(parse(scrape(gw2)), "sluice_sessions_rejected_total", reason="sync_error") == 1
 
 
