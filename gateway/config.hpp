@@ -106,6 +106,14 @@ struct LogConfig {
   LogLevel level = LogLevel::info;
 };
 
+// The metrics and health HTTP endpoint (docs/metrics.md). Its address is
+// read at start only: SIGHUP does not move it.
+struct MetricsConfig {
+  bool enabled = true;
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 9125;
+};
+
 struct Config {
   std::string source = "<embedded default>";  // file name, for logs
   std::uint32_t workers = 0;            // 0: one per core
@@ -118,6 +126,7 @@ struct Config {
   std::vector<RouteConfig> routes;
   LookupsConfig lookups;
   LogConfig log;
+  MetricsConfig metrics;
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

@@ -225,6 +225,13 @@ void read_routes(TableReader& top, std::chrono::milliseconds recheck, std::vecto
   }
 }
 
+void read_metrics(TableReader& r, MetricsConfig& m) {
+  r.boolean("enabled", m.enabled);
+  r.string("address", is_ip_literal, "an IP address (IPv4, or IPv6 without brackets)", m.address);
+  r.integer("port", 1, 65535, m.port);
+  r.finish();
+}
+
 void read_config(const toml::table& root, Config& cfg, ProblemSink& sink) {
   TableReader top(root, "", "the top level", sink);
   top.integer("workers", 0, 1024, cfg.workers);
@@ -239,6 +246,7 @@ void read_config(const toml::table& root, Config& cfg, ProblemSink& sink) {
   if (auto r = top.table("spool")) read_spool(*r, cfg.spool);
   if (auto r = top.table("queue")) read_queue(*r, cfg.queue);
   read_routes(top, cfg.lookups.recheck_interval, cfg.routes);
+  if (auto r = top.table("metrics")) read_metrics(*r, cfg.metrics);
   top.finish();
 }
 
@@ -369,6 +377,11 @@ keep_done = "1h"
 
 [lookups]
 recheck_interval = "1s"
+
+[metrics]                       # GET /metrics, /healthz, /readyz (docs/metrics.md)
+enabled = true
+address = "127.0.0.1"
+port = 9125
 )toml";
 }
 

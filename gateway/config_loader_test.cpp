@@ -105,6 +105,9 @@ void expect_same_except_hostname(const Config& got, const Config& want) {
   EXPECT_EQ(got.spool.directory, want.spool.directory);
   EXPECT_EQ(got.spool.io_threads, want.spool.io_threads);
   EXPECT_EQ(got.lookups.recheck_interval, want.lookups.recheck_interval);
+  EXPECT_EQ(got.metrics.enabled, want.metrics.enabled);
+  EXPECT_EQ(got.metrics.address, want.metrics.address);
+  EXPECT_EQ(got.metrics.port, want.metrics.port);
 }
 
 // ------------------------------------------------------------- defaults
@@ -182,6 +185,10 @@ trusted_networks = []
 kind = "discard"
 directory = "/var/spool/sluice"
 io_threads = 8
+[metrics]
+enabled = false
+address = "::1"
+port = 9100
 )";
 
 TEST(ConfigKeys, EveryKeyIsParsed) {
@@ -241,6 +248,16 @@ TEST(ConfigKeys, EveryKeyIsParsed) {
   EXPECT_EQ(c.spool.kind, SpoolKind::discard);
   EXPECT_EQ(c.spool.directory, "/var/spool/sluice");
   EXPECT_EQ(c.spool.io_threads, 8u);
+
+  EXPECT_FALSE(c.metrics.enabled);
+  EXPECT_EQ(c.metrics.address, "::1");
+  EXPECT_EQ(c.metrics.port, 9100);
+}
+
+TEST(ConfigKeys, MetricsProblemsNameTheKey) {
+  EXPECT_TRUE(mentions(one_problem(load("[metrics]\nport = 0\n")), "metrics.port"));
+  EXPECT_TRUE(mentions(one_problem(load("[metrics]\naddress = \"localhost\"\n")), "metrics.address"));
+  EXPECT_TRUE(mentions(one_problem(load("[metrics]\npath = \"/m\"\n")), "unknown key \"path\" in [metrics]"));
 }
 
 TEST(ConfigKeys, DottedKeysAndInlineTablesAreTheSameTables) {

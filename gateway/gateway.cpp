@@ -16,9 +16,13 @@
 #include "gateway/log.hpp"
 #include "gateway/services.hpp"
 #include "gateway/worker.hpp"
-#include "metrics/server_counters.hpp"
+#include "gateway/health_checks.hpp"
+#include "metrics/exposition.hpp"
+#include "metrics/http_server.hpp"
+#include "metrics/sluice_metrics.hpp"
 #include "storage/blocking_pool.hpp"
 #include "gateway/routes.hpp"
+#include "gateway/spool_metrics.hpp"
 #include "storage/lmdb_spool.hpp"
 #include "storage/queue_runner.hpp"
 
@@ -60,6 +64,7 @@ class Process {
     // tmp/ that the running instance is writing to. Nothing is accepted
     // before run().
     for (const auto& l : config->listeners) open_listener(l);
+    open_metrics(config->metrics);
     open_spool(*config);
   }
 
@@ -68,6 +73,8 @@ class Process {
     if (runner_) runner_->start();
     for (auto& [key, ls] : listeners_)
       for (auto& l : ls) l->start();
+    health_.set_listening(true);
+    if (http_) http_->start();
     auto cfg = services_.config.load();
     log_info("started").field("config", cfg->source).field("workers", static_cast<std::uint64_t>(workers_.size()))
         .field("spool", std::string(services_.spool->kind())).field("listeners", static_cast<std::uint64_t>(listeners_.size()));
@@ -85,7 +92,7 @@ class Process {
     signals.async_wait(on_signal);
     main_.run();
     for (auto& w : workers_) w->stop_and_join();
-    auto& c = metrics::server_counters();
+    if (http_) http_->stop();
     if (auto* lmdb = dynamic_cast<storage::LmdbSpool*>(spool_.get())) {
       const auto& st = lmdb->committer().stats();
       const auto txns = st.transactions.load(), reqs = st.requests.load();
@@ -94,12 +101,29 @@ class Process {
           .field("commit_ms_avg", txns ? std::to_string(st.commit_micros.load() / 1000.0 / txns) : std::string("0"))
           .field("failures", st.failures.load());
     }
-    log_info("stopped").field("accepted", c.messages_accepted.load()).field("rejected", c.messages_rejected.load())
-        .field("connections", c.connections_accepted.load());
+    const auto totals = metrics::sluice_metrics().message_totals();
+    log_info("stopped").field("accepted", totals.accepted).field("rejected", totals.rejected)
+        .field("deferred", totals.deferred);
     return 0;
   }
 
  private:
+  // Bound at start, like the SMTP listeners: a port in use is a start-up
+  // error naming the address. Served on its own thread (metrics/http_server.hpp).
+  void open_metrics(const MetricsConfig& m) {
+    if (!m.enabled) {
+      log_info("metrics_disabled");
+      return;
+    }
+    metrics::HttpEndpoints endpoints{
+        [] { return metrics::render_text(metrics::sluice_metrics().registry.collect()); },
+        [this] { return health_.alive(); },
+        [this] { return health_.ready(); },
+    };
+    http_ = std::make_unique<metrics::HttpServer>(m.address, m.port, std::move(endpoints));
+    log_info("metrics_listening").field("address", m.address).field("port", unsigned{http_->port()});
+  }
+
   void open_spool(const Config& cfg) {
     if (cfg.spool.kind == SpoolKind::discard) {
       spool_ = storage::make_discard_spool();
@@ -120,6 +144,7 @@ class Process {
       runner_->set_routes(build_route_table(cfg));
       runner_->set_retry(retry_policy(cfg));
       lmdb->set_on_committed([runner = runner_.get()](const std::string& id) { runner->notify(id); });
+      attach_spool_metrics(*lmdb, alive_);
       spool_ = std::move(lmdb);
     }
     services_.spool = spool_.get();
@@ -170,6 +195,7 @@ class Process {
       return;
     }
     set_log_options(load.config->log.format, load.config->log.level);
+    warn_metrics_change(services_.config.load()->metrics, load.config->metrics);
     services_.config.store(load.config);
     if (runner_) {
       runner_->set_routes(build_route_table(*load.config));
@@ -195,9 +221,18 @@ class Process {
     log_info("reloaded").field("config", path_);
   }
 
+  // The metrics endpoint stays where it started: moving it would make a
+  // scrape target vanish on a config typo. Say so instead of ignoring it.
+  static void warn_metrics_change(const MetricsConfig& running, const MetricsConfig& wanted) {
+    if (running.enabled == wanted.enabled && running.address == wanted.address && running.port == wanted.port) return;
+    log_warn("metrics_change_needs_restart").field("address", running.address).field("port", unsigned{running.port})
+        .field("enabled", running.enabled);
+  }
+
   void begin_drain() {
     if (draining_) return;
     draining_ = true;
+    health_.set_draining();  // /readyz says 503 before the listeners close
     auto cfg = services_.config.load();
     log_info("draining").field("timeout_seconds", static_cast<std::int64_t>(cfg->timeouts.drain.count()))
         .field("open", services_.limits.open());
@@ -235,9 +270,12 @@ class Process {
   std::unique_ptr<storage::BlockingPool> pool_;
   std::unique_ptr<storage::Spool> spool_;
   std::unique_ptr<storage::QueueRunner> runner_;  // before the spool goes
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // scrape-time collectors check it
   std::vector<std::unique_ptr<Worker>> workers_;
   std::map<std::string, std::vector<std::unique_ptr<Listener>>> listeners_;
   std::vector<std::vector<std::unique_ptr<Listener>>> retired_;
+  HealthChecks health_{workers_, services_};
+  std::unique_ptr<metrics::HttpServer> http_;  // first to go: its checks read the members above
   bool draining_ = false;
   bool deadline_sent_ = false;
   std::chrono::steady_clock::time_point drain_deadline_;

@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "gateway/log.hpp"
-#include "metrics/server_counters.hpp"
+#include "metrics/sluice_metrics.hpp"
 #include "protocol/reply.hpp"
 #include "protocol/server_connection.hpp"
 
@@ -19,7 +19,6 @@ namespace sluice::gateway {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
-using metrics::ServerCounters;
 
 std::string listener_key(const ListenerConfig& l) {
   return l.name + "@" + l.address + ":" + std::to_string(l.port);
@@ -56,7 +55,8 @@ void ensure_port_free(const ListenerConfig& config) {
 }
 
 Listener::Listener(Worker& worker, Services& services, const ListenerConfig& config)
-    : worker_(worker), services_(services), config_(config), acceptor_(worker.context()) {
+    : worker_(worker), services_(services), config_(config), acceptor_(worker.context()),
+      metrics_(metrics::sluice_metrics().listener(config.name)) {
   boost::system::error_code ec;
   const tcp::endpoint ep = endpoint_of(config_);
   acceptor_.open(ep.protocol(), ec);
@@ -126,7 +126,7 @@ asio::awaitable<void> Listener::accept_loop() {
       co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    ServerCounters::add(metrics::server_counters().connections_accepted);
+    metrics_.accepted->inc();
     auto cfg = services_.config.load();
     boost::system::error_code pec;
     auto peer = sock.remote_endpoint(pec);
@@ -140,8 +140,8 @@ asio::awaitable<void> Listener::accept_loop() {
     auto verdict = services_.limits.admit(ip, cfg->limits.max_connections, cfg->limits.max_connections_per_ip, ticket);
     if (verdict != ConnectionLimits::Verdict::ok) {
       const bool total = verdict == ConnectionLimits::Verdict::too_many_total;
-      ServerCounters::add(total ? metrics::server_counters().rejected_connection_limit
-                                : metrics::server_counters().rejected_per_ip_limit);
+      metrics::sluice_metrics().session_rejected(total ? metrics::SessionReject::connection_limit
+                                                       : metrics::SessionReject::per_ip_limit);
       log_warn("connection_refused").field("listener", config_.name).field("ip", ip)
           .field("reason", total ? "max_connections" : "max_connections_per_ip");
       protocol::Reply r(421, "4.7.0", cfg->smtp.hostname + (total ? " Too many connections, try again later"
@@ -164,7 +164,7 @@ asio::awaitable<void> Listener::accept_loop() {
     }
     auto reg = worker_.add_connection();
     protocol::ConnectionContext ctx{cfg, lc, services_.spool, &*reg,
-                                    std::to_string(services_.next_connection_id.fetch_add(1))};
+                                    std::to_string(services_.next_connection_id.fetch_add(1)), metrics_};
     asio::co_spawn(
         worker_.context(),
         [s = std::move(sock), ctx = std::move(ctx), t = std::move(ticket)]() mutable -> asio::awaitable<void> {

@@ -14,6 +14,7 @@
 
 #include "gateway/services.hpp"
 #include "gateway/worker.hpp"
+#include "metrics/sluice_metrics.hpp"
 
 namespace sluice::gateway {
 
@@ -31,6 +32,7 @@ class Listener {
   Services& services_;
   ListenerConfig config_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  metrics::ListenerMetrics metrics_;  // resolved once: the accept loop only bumps them
 };
 
 std::string listener_key(const ListenerConfig& l);  // "name@addr:port"

@@ -14,6 +14,8 @@ Worker::~Worker() { stop_and_join(); }
 
 void Worker::start() {
   guard_.emplace(ctx_.get_executor());
+  last_heartbeat_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  schedule_heartbeat();
   thread_ = std::thread([this] {
     for (;;) {
       try {
@@ -25,6 +27,20 @@ void Worker::start() {
       }
     }
   });
+}
+
+void Worker::schedule_heartbeat() {
+  heartbeat_.expires_after(kHeartbeatInterval);
+  heartbeat_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    last_heartbeat_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    schedule_heartbeat();
+  });
+}
+
+std::chrono::steady_clock::time_point Worker::last_heartbeat() const {
+  return std::chrono::steady_clock::time_point(
+      std::chrono::steady_clock::duration(last_heartbeat_.load(std::memory_order_relaxed)));
 }
 
 void Worker::stop_and_join() {

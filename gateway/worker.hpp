@@ -7,6 +7,8 @@
 #pragma once
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <list>
 #include <optional>
 #include <thread>
@@ -36,11 +38,18 @@ class Worker {
   // Any thread.
   void begin_drain();
   void drain_deadline();
+  // When the worker's loop last ran its heartbeat timer (every
+  // kHeartbeatInterval): a loop stuck in a handler stops beating (/healthz).
+  std::chrono::steady_clock::time_point last_heartbeat() const;
+  static constexpr std::chrono::seconds kHeartbeatInterval{1};
 
  private:
   void wake_all(bool deadline);
+  void schedule_heartbeat();
   unsigned index_;
   boost::asio::io_context ctx_{1};
+  boost::asio::steady_timer heartbeat_{ctx_};
+  std::atomic<std::chrono::steady_clock::rep> last_heartbeat_{0};
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
   std::thread thread_;
   Registry connections_;

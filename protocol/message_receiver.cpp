@@ -9,14 +9,14 @@
 #include <ctime>
 
 #include "gateway/log.hpp"
-#include "metrics/server_counters.hpp"
+#include "metrics/sluice_metrics.hpp"
 #include "protocol/connection.hpp"
 #include "protocol/data_decoder.hpp"
 
 namespace sluice::protocol {
 
 namespace asio = boost::asio;
-using metrics::ServerCounters;
+using metrics::MessageOutcome;
 
 namespace {
 constexpr std::size_t kAppendChunk = 64 * 1024;
@@ -49,6 +49,14 @@ storage::Envelope envelope_of(const Session& s, const Transaction& tx, std::uint
   e.origin = s.origin == Origin::proxy ? "proxy" : s.origin == Origin::xclient ? "xclient" : "";
   e.login = s.login;
   return e;
+}
+// The same order as SmtpServer::check_message, which made the reply.
+MessageOutcome rejection_outcome(const MessageFacts& f, const gateway::Config& cfg) {
+  if (f.size_exceeded) return MessageOutcome::rejected_size;
+  if (f.bare_line_ending && cfg.smtp.bare_line_ending == gateway::BareLineEndingPolicy::reject)
+    return MessageOutcome::rejected_bare_line_ending;
+  if (f.overlong_line) return MessageOutcome::rejected_overlong_line;
+  return MessageOutcome::rejected_other;
 }
 }  // namespace
 
@@ -145,7 +153,7 @@ asio::awaitable<Connection::Flow> Connection::receive_bdat(const Step& step) {
     facts.size_exceeded = true;
     facts.bdat = true;
     Reply r = server_.check_message(facts);
-    ServerCounters::add(metrics::server_counters().messages_rejected);
+    metrics::sluice_metrics().message(MessageOutcome::rejected_size);
     log_reject(r, "BDAT");
     queue(r);
     tx_.bdat_failed = true;
@@ -166,23 +174,24 @@ asio::awaitable<Connection::Flow> Connection::receive_bdat(const Step& step) {
 }
 
 asio::awaitable<Reply> Connection::finish_message(const MessageFacts& facts) {
-  auto& counters = metrics::server_counters();
+  auto& m = metrics::sluice_metrics();
   Reply verdict = server_.check_message(facts);
   if (verdict.empty()) {
     const storage::Envelope envelope = envelope_of(session_, tx_, message_bytes_);
     std::error_code ec = co_await writer_->commit(envelope);
     if (ec) {
-      verdict = server_.commit_failed_reply(ec == std::errc::no_space_on_device);
-      ServerCounters::add(counters.messages_deferred);
+      const bool no_space = ec == std::errc::no_space_on_device;
+      verdict = server_.commit_failed_reply(no_space);
+      m.message(no_space ? MessageOutcome::deferred_no_space : MessageOutcome::deferred_spool_error);
       gateway::log_error("spool_commit_failed").field("conn", session_.id).field("id", tx_.id).field("error", ec.message());
     }
   } else {
-    ServerCounters::add(counters.messages_rejected);
+    m.message(rejection_outcome(facts, cfg_));
   }
   if (verdict.empty()) {
     verdict = server_.accepted_reply();
     ++session_.messages;
-    ServerCounters::add(counters.messages_accepted);
+    m.message(MessageOutcome::accepted);
     gateway::log_info("accepted")
         .field("id", tx_.id)
         .field("conn", session_.id)

@@ -1,7 +1,7 @@
 #include <boost/asio/co_spawn.hpp>
 
 #include "gateway/log.hpp"
-#include "metrics/server_counters.hpp"
+#include "metrics/sluice_metrics.hpp"
 #include "protocol/connection.hpp"
 #include "protocol/proxy_header.hpp"
 
@@ -10,7 +10,8 @@ namespace sluice::protocol {
 namespace asio = boost::asio;
 using gateway::log_info;
 using gateway::log_warn;
-using metrics::ServerCounters;
+using metrics::SessionReject;
+using metrics::sluice_metrics;
 
 namespace {
 constexpr std::size_t kReadChunk = 16 * 1024;
@@ -57,9 +58,10 @@ asio::awaitable<bool> Connection::flush() {
 }
 
 asio::awaitable<void> Connection::run() {
-  ServerCounters::add(metrics::server_counters().connections_open);
+  metrics::Gauge* open = ctx_.metrics.open;
+  if (open) open->inc();
   if (ctx_.listener->proxy_protocol && co_await read_proxy_header() == Flow::stop) {
-    metrics::server_counters().connections_open.fetch_sub(1, std::memory_order_relaxed);
+    if (open) open->dec();
     co_return;
   }
   server_.evaluate_permissions();
@@ -78,7 +80,7 @@ asio::awaitable<void> Connection::run() {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   if (ctx_.control) ctx_.control->socket = nullptr;
-  metrics::server_counters().connections_open.fetch_sub(1, std::memory_order_relaxed);
+  if (open) open->dec();
   log_info("disconnect")
       .field("conn", session_.id)
       .field("H", session_.host_for_log())
@@ -90,9 +92,9 @@ asio::awaitable<void> Connection::run() {
 asio::awaitable<Connection::Flow> Connection::read_proxy_header() {
   // ../shared/specs/proxy-protocol.md: only configured senders may tell us
   // who the client is; anything else, or a bad header, closes the connection.
-  auto& counters = metrics::server_counters();
+  auto& m = sluice_metrics();
   if (!ctx_.listener->proxy_trusted.contains(session_.peer.addr)) {
-    ServerCounters::add(counters.proxy_refused);
+    m.session_rejected(SessionReject::proxy_refused);
     log_warn("proxy_refused").field("conn", session_.id).field("peer", session_.peer.addr).field("reason", "source not trusted");
     co_return Flow::stop;
   }
@@ -104,12 +106,12 @@ asio::awaitable<Connection::Flow> Connection::read_proxy_header() {
         session_.client = Endpoint{p.header.src_addr, p.header.src_port, {}};
         session_.local = Endpoint{p.header.dst_addr, p.header.dst_port, {}};
         session_.origin = Origin::proxy;
-        ServerCounters::add(counters.proxy_sessions);
+        m.proxy_sessions.inc();
       }
       co_return Flow::go_on;
     }
     if (p.status == ProxyParseStatus::error) {
-      ServerCounters::add(counters.proxy_refused);
+      m.session_rejected(SessionReject::proxy_refused);
       log_warn("proxy_refused").field("conn", session_.id).field("peer", session_.peer.addr).field("reason", p.error);
       co_return Flow::stop;
     }
@@ -118,7 +120,7 @@ asio::awaitable<Connection::Flow> Connection::read_proxy_header() {
     IoResult r = co_await read_some(socket_, buf, kProxyHeaderTimeout);
     in_.commit(r.bytes);
     if (r.status != IoStatus::ok || r.bytes == 0) {
-      ServerCounters::add(counters.proxy_refused);
+      m.session_rejected(SessionReject::proxy_refused);
       log_warn("proxy_refused").field("conn", session_.id).field("peer", session_.peer.addr)
           .field("reason", r.status == IoStatus::timeout ? "timeout" : "closed before header");
       co_return Flow::stop;
@@ -135,10 +137,10 @@ Connection::Flow Connection::check_early_talker() {
   if (waiting == 0) return Flow::go_on;
   if (session_.pipeconnect_allowed) {
     session_.pipeconnect_used = true;
-    ServerCounters::add(metrics::server_counters().pipeconnect_used);
+    sluice_metrics().pipeconnect_used.inc();
     return Flow::go_on;
   }
-  ServerCounters::add(metrics::server_counters().sync_errors);
+  sluice_metrics().session_rejected(SessionReject::sync_error);
   Reply r(554, "5.5.0", "SMTP synchronization error");
   queue(r);
   end_reason_ = "synchronization error";
@@ -187,7 +189,7 @@ asio::awaitable<Connection::Flow> Connection::fill(std::chrono::seconds timeout,
     }
     replied_ = false;
     if (r.status == IoStatus::ok && r.bytes > 0) {
-      ServerCounters::add(metrics::server_counters().bytes_received, r.bytes);
+      sluice_metrics().bytes_received.inc(r.bytes);
       co_return Flow::go_on;
     }
     if (r.status == IoStatus::would_block) {
@@ -203,7 +205,7 @@ asio::awaitable<Connection::Flow> Connection::fill(std::chrono::seconds timeout,
         auto dst = in_.prepare(r.bytes);
         std::copy_n(idle_buffer_.data(), r.bytes, dst.data());
         in_.commit(r.bytes);
-        ServerCounters::add(metrics::server_counters().bytes_received, r.bytes);
+        sluice_metrics().bytes_received.inc(r.bytes);
         co_return Flow::go_on;
       }
       if (r.status == IoStatus::timeout && wait < timeout) continue;  // the session's time is up: the loop top says so
@@ -235,6 +237,10 @@ asio::awaitable<void> Connection::command_loop() {
       LineResult line = in_.next_line(cfg_.limits.command_line_max);
       if (line.status == LineStatus::need_more) break;
       const Step step = line.status == LineStatus::overlong ? server_.on_overlong_line() : server_.on_line(line.line);
+      if (!step.reply.empty())
+        sluice_metrics().reply(line.status == LineStatus::overlong ? metrics::SmtpCommand::other
+                                                                   : metrics::command_of(line.line),
+                               step.reply.code);
       const Flow flow = co_await handle(step);
       if (flow == Flow::stop) co_return;
       if (!tx_.bdat_started) writer_.reset();  // RSET or a new MAIL dropped a BDAT message

@@ -12,6 +12,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "gateway/config.hpp"
+#include "metrics/sluice_metrics.hpp"
 #include "protocol/connection_io.hpp"
 #include "storage/spool.hpp"
 
@@ -23,6 +24,7 @@ struct ConnectionContext {
   storage::Spool* spool;
   ConnectionControl* control;                 // owned by the worker's registry
   std::string connection_id;
+  metrics::ListenerMetrics metrics;          // the listener's handles (never null when serving)
 };
 
 boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket&& socket, ConnectionContext&& ctx);

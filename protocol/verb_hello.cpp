@@ -1,5 +1,6 @@
 // HELO and EHLO (RFC 5321 4.1.1.1): greet, reset any transaction, and for
 // EHLO list the extensions this client may use.
+#include "metrics/sluice_metrics.hpp"
 #include "protocol/command.hpp"
 #include "protocol/smtp_server.hpp"
 #include "protocol/xclient.hpp"
@@ -46,7 +47,10 @@ Step SmtpServer::hello(const Command& cmd, bool extended) {
   s_.helo = std::string(cmd.args);
   s_.greeted = true;
   s_.esmtp = extended;
-  if (extended && s_.pipeconnect_allowed) s_.pipeconnect_advertised = true;
+  if (extended && s_.pipeconnect_allowed) {
+    s_.pipeconnect_advertised = true;
+    metrics::sluice_metrics().pipeconnect_advertised.inc();
+  }
   Step st;
   if (extended) {
     st.reply = ehlo_reply();

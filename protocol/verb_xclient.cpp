@@ -5,6 +5,7 @@
 // evaluated again for the new identity afterwards, so XCLIENT can never widen
 // its own access ("XCLIENT must not override its own access control"). The
 // proxy's own address stays in Session::peer for logs and Received.
+#include "metrics/sluice_metrics.hpp"
 #include "protocol/command.hpp"
 #include "protocol/smtp_server.hpp"
 #include "protocol/xclient.hpp"
@@ -18,7 +19,10 @@ std::string special_or(const XclientValue& v, const char* unavailable) {
 }  // namespace
 
 Step SmtpServer::xclient(const Command& cmd) {
-  if (!s_.xclient_allowed) return refuse(Reply(550, "5.7.0", "Insufficient authorization"));
+  if (!s_.xclient_allowed) {
+    metrics::sluice_metrics().session_rejected(metrics::SessionReject::xclient_refused);
+    return refuse(Reply(550, "5.7.0", "Insufficient authorization"));
+  }
   if (tx_.active) return refuse(Reply(503, "5.5.1", "Mail transaction in progress"));
   XclientParse parsed = parse_xclient_args(cmd.args);
   if (!parsed.ok) return refuse(parsed.error);
@@ -52,6 +56,7 @@ Step SmtpServer::xclient(const Command& cmd) {
   s_.esmtp = a.proto && iequals(a.proto->value, "ESMTP");
   s_.login = (a.login && a.login->special == XclientSpecial::none) ? a.login->value : std::string{};
 
+  if (!s_.xclient_seen) metrics::sluice_metrics().xclient_sessions.inc();
   s_.origin = Origin::xclient;
   s_.xclient_seen = true;
   s_.greeted = false;  // a fresh EHLO is required after the new greeting

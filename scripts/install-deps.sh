@@ -3,7 +3,8 @@
 # Idempotent and quiet when everything is already there. "build" installs what
 # compiling and running needs; "test" adds the real peers the tests drive
 # (swaks, nginx's mail proxy, haproxy, clang for fuzzing, Postfix's
-# smtp-source unpacked with dpkg -x so it never conflicts with an installed MTA).
+# smtp-source unpacked with dpkg -x so it never conflicts with an installed MTA;
+# prometheus for promtool and a real scraping server in test_metrics.py).
 set -euo pipefail
 what=${1:-build}
 export DEBIAN_FRONTEND=noninteractive
@@ -16,7 +17,8 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config
   libgtest-dev googletest)
 test_pkgs=(python3 python3-pytest python3-yaml swaks nginx-light libnginx-mod-mail haproxy
   clang libclang-rt-14-dev iproute2 procps
-  libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase)
+  libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase
+  prometheus)
 
 pkgs=("${build_pkgs[@]}")
 [[ $what == test ]] && pkgs+=("${test_pkgs[@]}")

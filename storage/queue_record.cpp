@@ -44,6 +44,16 @@ std::optional<MessageState> message_state_from(std::string_view s) {
   return std::nullopt;
 }
 
+std::optional<MessageState> peek_state(std::string_view json) {
+  constexpr std::string_view key = "\"state\":\"";
+  const auto at = json.rfind(key);
+  if (at == std::string_view::npos) return std::nullopt;
+  const auto start = at + key.size();
+  const auto end = json.find('"', start);
+  if (end == std::string_view::npos) return std::nullopt;
+  return message_state_from(json.substr(start, end - start));
+}
+
 void QueueRecord::start_progress() { progress.assign(envelope.recipients.size(), RecipientProgress{}); }
 
 bool QueueRecord::all_recipients_final() const {

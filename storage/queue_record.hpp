@@ -53,6 +53,10 @@ struct QueueRecord {
 };
 
 std::string to_json(const QueueRecord& r);
+// The message's state without parsing the whole record (queue-size metrics
+// scan every record at each scrape). Relies on to_json writing the message's
+// "state" after the recipients, whose own "state" keys come first.
+std::optional<MessageState> peek_state(std::string_view json);
 // Parses what to_json wrote; nullopt (never a throw) for anything else.
 std::optional<QueueRecord> queue_record_from_json(std::string_view text);
 

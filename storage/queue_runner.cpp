@@ -206,8 +206,9 @@ void QueueRunner::process(const std::string& id) {
       deferred.push_back(i);
       attempted = true;
     } else if (!c.route || c.route->action == RouteAction::relay) {
-      p.state = RecipientState::pending;  // waits for the delivery agent
-      p.route = c.route ? c.route->name : "relay";
+      // Waits for the delivery agent. Nothing is written: a default config
+      // (no routes) must not cost a second commit per message.
+      p.state = RecipientState::pending;
     } else if (c.route->action == RouteAction::discard) {
       p.state = RecipientState::delivered;
       p.route = c.route->name;

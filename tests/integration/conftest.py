@@ -73,6 +73,7 @@ class Gateway:
         self.config_path.write_text(render_toml(tables))
         self.port = tables["listener"][0]["port"]
         self.ports = {l["name"]: l["port"] for l in tables["listener"]}
+        self.metrics_port = tables.get("metrics", {}).get("port")
         self.env = env
         self.proc = None
 
@@ -139,6 +140,8 @@ class GatewayFactory:
             "smtp": {"hostname": "mx.sluice.test", "local_domains": ["example.test"],
                      "trusted_networks": []},
             "spool": {"directory": "spool"},
+            # Never the default 9125: tests run in parallel with other gateways.
+            "metrics": {"address": "127.0.0.1", "port": free_port()},
         }
         for k, v in tables.items():
             if isinstance(v, dict) and isinstance(base.get(k), dict):

@@ -24,6 +24,7 @@ def config_tables(port, **extra):
         "listener": [{"name": "smtp", "address": "127.0.0.1", "port": port}],
         "smtp": {"hostname": "mx.sluice.test", "local_domains": ["example.test"]},
         "spool": {"directory": "spool"},
+        "metrics": {"port": free_port()},
     }
     tables.update(extra)
     return tables
