@@ -354,6 +354,16 @@ TEST(QueuefileExport, WritesSamplesForTheEximTest) {
     first = false;
   }
   manifest << "\n]\n";
+  // One pair with a 23-character id: Exim 4.96 must not take it (why the
+  // id format is an option).
+  const std::string pairs497 = std::string(out_dir) + "/pairs497";
+  fs::create_directories(pairs497);
+  const std::vector<ExportSample> all = export_samples();
+  const ExportSample& plain = all.front();
+  const MessageSource source = string_source(plain.message);
+  const QueuefileResult r = write_queuefile(in(pairs497), plain.envelope, plain.recipients, source);
+  ASSERT_FALSE(r.error) << r.error.message();
+  std::ofstream(pairs497 + "/id") << r.exim_id;
 }
 
 }  // namespace
