@@ -147,17 +147,15 @@ class TempFile {
   explicit TempFile(std::string path) : path_(std::move(path)) {}
   ~TempFile() {
     if (fd_ >= 0) ::close(fd_);
-    if (!released_) ::unlink(path_.c_str());
+    if (created_ && !released_) ::unlink(path_.c_str());
   }
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
 
   std::error_code create(const QueuefileOptions& o) {
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
-      released_ = true;  // not ours: never unlink someone else's file
-      return last_error();
-    }
+    if (fd_ < 0) return last_error();  // EEXIST: someone else's file, never unlinked
+    created_ = true;
     if ((o.owner_uid >= 0 || o.owner_gid >= 0) &&
         ::fchown(fd_, static_cast<uid_t>(o.owner_uid), static_cast<gid_t>(o.owner_gid)) != 0)
       return last_error();
@@ -178,6 +176,7 @@ class TempFile {
  private:
   std::string path_;
   int fd_ = -1;
+  bool created_ = false;   // only a file this object created is ever removed
   bool released_ = false;
 };
 

@@ -17,6 +17,8 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 namespace sluice::storage {
 namespace {
@@ -166,6 +168,30 @@ TEST(Queuefile, Format497KeepsTheSluiceIdAndASecondCopyGetsAnother) {
   EXPECT_EQ(slurp(dir.path + "/" + b.exim_id + "-H").rfind(b.exim_id + "-H\n", 0), 0u);
   EXPECT_EQ(slurp(dir.path + "/" + b.exim_id + "-D").rfind(b.exim_id + "-D\n", 0), 0u);
   EXPECT_EQ(names_in(dir.path).size(), 4u);
+}
+
+TEST(Queuefile, ConcurrentCopiesOfOneMessageNeverClobberEachOther) {
+  TempDir dir;
+  const Envelope e = sample_envelope();
+  std::vector<std::string> ids[4];
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 15; ++i) {
+        const QueuefileResult r = write(in(dir.path), e, e.recipients, kMessage);
+        EXPECT_FALSE(r.error) << r.error.message();
+        ids[t].push_back(r.exim_id);
+      }
+    });
+  for (auto& t : threads) t.join();
+  std::set<std::string> all;
+  for (const auto& v : ids) all.insert(v.begin(), v.end());
+  EXPECT_EQ(all.size(), 60u);
+  EXPECT_EQ(names_in(dir.path).size(), 120u) << "temporary files left, or a pair overwritten";
+  for (const auto& id : all) {
+    EXPECT_EQ(slurp(dir.path + "/" + id + "-H").rfind(id + "-H\n", 0), 0u) << id;
+    EXPECT_EQ(slurp(dir.path + "/" + id + "-D").rfind(id + "-D\n", 0), 0u) << id;
+  }
 }
 
 TEST(Queuefile, BodyWithoutFinalLineEndAndWithNuls) {
