@@ -25,6 +25,7 @@
 #include "gateway/spool_metrics.hpp"
 #include "storage/lmdb_spool.hpp"
 #include "storage/queue_runner.hpp"
+#include "storage/queuefile.hpp"
 
 namespace sluice::gateway {
 
@@ -49,8 +50,25 @@ void log_runner_event(const storage::RunnerEvent& e) {
   line.field("id", e.id).field("route", e.route).field("rcpts", e.recipients).field("detail", e.detail);
 }
 
-// Until the queuefile writer lands, a queuefile route defers: messages wait.
-storage::QueuefileExport queuefile_exporter() { return {}; }
+// The runner's queuefile step: one Exim -H/-D pair per route with that
+// route's recipients (storage/queuefile.hpp). Runs on the runner thread.
+storage::QueuefileExport queuefile_exporter() {
+  return [](const storage::QueueRecord& rec, const std::vector<std::size_t>& idx, const storage::Route& route,
+            const storage::BodyRef& body) -> std::error_code {
+    storage::QueuefileOptions o;
+    o.directory = route.directory;
+    o.id_format = storage::parse_exim_id_format(route.exim_id_format).value_or(storage::EximIdFormat::v4_97);
+    std::vector<storage::EnvelopeRecipient> rcpts;
+    for (std::size_t i : idx) rcpts.push_back(rec.envelope.recipients[i]);
+    const storage::MessageSource source = body.in_file ? storage::file_source(body.path, 0, rec.envelope.size)
+                                                       : storage::string_source(body.bytes);
+    const storage::QueuefileResult r = storage::write_queuefile(o, rec.envelope, rcpts, source);
+    if (!r.error)
+      log_info("queuefile_written").field("id", rec.envelope.id).field("exim_id", r.exim_id)
+          .field("route", route.name).field("directory", route.directory);
+    return r.error;
+  };
+}
 
 class Process {
  public:
