@@ -65,7 +65,10 @@ if [[ ${SLUICE_SKIP_FUZZ:-0} != 1 ]]; then
     for f in build-fuzz/*_fuzz; do
       [[ -x $f ]] || continue
       corpus=$(mktemp -d)
-      if "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 "$corpus" >"$results/$(basename "$f").log" 2>&1; then
+      # Seeds (tests/fuzz/seeds/<target>/) give structured formats a start; read only.
+      seeds=tests/fuzz/seeds/$(basename "$f")
+      [[ -d $seeds ]] || seeds=
+      if "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 "$corpus" ${seeds:+"$seeds"} >"$results/$(basename "$f").log" 2>&1; then
         echo "fuzz $(basename "$f"): ok"; passed=$((passed+1))
       else
         echo "fuzz $(basename "$f"): FAILED"; tail -n 30 "$results/$(basename "$f").log"; failed=$((failed+1))
