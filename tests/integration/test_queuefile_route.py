@@ -92,3 +92,23 @@ def test_unwritable_directory_defers_then_delivers_after_retry(sluice, tmp_path)
     assert wait_until(lambda: gw.queued()[mid][0]["state"] == "done", timeout=15), gw.log()[-2000:]
     assert len([p for p in outdir.iterdir() if p.name.endswith("-H")]) == 1
     assert "event=completed" in gw.log()
+
+
+def test_route_domains_from_an_lmdb_lookup(sluice, tmp_path):
+    from test_lmdb_lookups import build
+    table = tmp_path / "discard-domains.mdb"
+    build(table, {"discard.test": "yes"})
+    gw = sluice.start(smtp={"local_domains": ["example.test", "discard.test"]},
+                      route=[{"name": "bin", "domains": [f"lmdb;{table}"], "action": "discard"}])
+    with smtplib.SMTP("127.0.0.1", gw.port, timeout=10 * SLOW) as c:
+        c.sendmail("a@src.test", ["x@discard.test", "y@example.test"], "Subject: split\r\n\r\nbody\r\n")
+    assert wait_until(lambda: "event=discarded" in gw.log(), timeout=10)
+    [(rec, _)] = gw.queued().values()
+    states = {r["address"]: (r["state"], r.get("route", "")) for r in rec["recipients"]}
+    assert states == {"x@discard.test": ("delivered", "bin"), "y@example.test": ("pending", "")}
+    assert rec["state"] == "queued"
+    # The lookup file gone: the route cannot be evaluated, so the recipient defers.
+    table.unlink()
+    with smtplib.SMTP("127.0.0.1", gw.port, timeout=10 * SLOW) as c:
+        c.sendmail("a@src.test", ["z@discard.test"], "Subject: later\r\n\r\nbody\r\n")
+    assert wait_until(lambda: any(r[0]["state"] == "deferred" for r in gw.queued().values()), timeout=10), gw.log()[-2000:]
