@@ -3,7 +3,7 @@ bytes in commands, malformed addresses. Each gets its reply, the dialogue
 stays in sync, and memory stays bounded whatever the client sends."""
 import pytest
 
-from conftest import greet, memory_test_env, proc_status
+from conftest import SANITIZED, greet, memory_test_env, proc_status
 
 
 def test_command_line_limit_counts_the_crlf(sluice):
@@ -186,7 +186,9 @@ def test_very_long_text_line_is_refused_and_bounded(sluice):
     r, (code, lines) = data_session(gw, b"Subject: long\r\n\r\n" + b"z" * (8 * 1024 * 1024) + b"\r\n")
     assert code == 500 and lines[0].startswith("500 5.5.2 "), lines
     assert gw.queued() == {}
-    assert proc_status(gw.proc.pid)["VmHWM"] - before < 4 * 1024
+    # 8 MB went through; well under that stayed. (Sanitizer builds keep more
+    # in their allocator's caches: a looser bound there.)
+    assert proc_status(gw.proc.pid)["VmHWM"] - before < (8 if SANITIZED else 4) * 1024
 
 
 def test_configured_text_line_max(sluice):
