@@ -2,6 +2,7 @@
 
 #include <lmdb.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <cerrno>
 #include <cstring>
@@ -23,6 +24,20 @@ struct TxnGuard {
     if (txn) ::mdb_txn_abort(txn);
   }
 };
+
+// LMDB reports a short write of its pages as EIO ("filesystem full?" in
+// mdb_page_flush): the disk filling up mid-commit is the usual cause. Tell
+// it apart by asking the filesystem, so a full disk is ENOSPC (452 4.3.1,
+// like a full map) and not an I/O error.
+std::error_code commit_error(int rc, const std::string& dir) {
+  if (rc == EIO) {
+    struct statvfs st;
+    constexpr std::uint64_t kNearlyFull = 1 << 20;
+    if (::statvfs(dir.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize < kNearlyFull)
+      return std::make_error_code(std::errc::no_space_on_device);
+  }
+  return lmdb_error(rc);
+}
 
 }  // namespace
 
@@ -175,7 +190,7 @@ std::error_code QueueStore::write(const std::function<std::error_code(QueueWrite
   if (auto ec = fn(w)) return ec;  // the guard aborts
   int rc = ::mdb_txn_commit(t.txn);
   t.txn = nullptr;  // commit frees the transaction, even when it fails
-  return lmdb_error(rc);
+  return commit_error(rc, spool_dir_ + "/queue");
 }
 
 }  // namespace sluice::storage
