@@ -141,6 +141,8 @@ void QueueRunner::sweep() {
       return old.size() < 10000;
     });
   });
+  if (int dead = spool_.store().clear_stale_readers())
+    log_({"stale_readers", "", "", "", "cleared " + std::to_string(dead) + " LMDB reader slot(s) of dead processes"});
   if (old.empty()) return;
   std::vector<std::string> file_bodies;
   auto ec = update([&](QueueWriter& w) -> std::error_code {

@@ -56,7 +56,8 @@ struct RetryPolicy {
 
 // One line per event, for the gateway's log.
 struct RunnerEvent {
-  std::string event;   // "delivered", "deferred", "bounced", "discarded", "completed", "purged", "error"
+  std::string event;   // "delivered", "deferred", "bounced", "discarded", "completed", "purged",
+                       // "stale_readers", "error"
   std::string id;
   std::string route;
   std::string recipients;

@@ -153,6 +153,7 @@ std::unique_ptr<QueueStore> QueueStore::open(const std::string& spool_dir, const
   // defaults: commit = data pages + fsync + meta page + fsync.
   unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0u);
   if (int rc = ::mdb_env_open(s->env_, env_dir.c_str(), flags, 0640)) return fail(rc, "cannot open");
+  s->clear_stale_readers();
   TxnGuard t;
   if (int rc = ::mdb_txn_begin(s->env_, nullptr, options.read_only ? MDB_RDONLY : 0, &t.txn))
     return fail(rc, "cannot begin a transaction on");
@@ -173,6 +174,12 @@ std::unique_ptr<QueueStore> QueueStore::open(const std::string& spool_dir, const
 
 QueueStore::~QueueStore() {
   if (env_) ::mdb_env_close(env_);
+}
+
+int QueueStore::clear_stale_readers() {
+  int dead = 0;
+  if (::mdb_reader_check(env_, &dead) != 0) return 0;
+  return dead;
 }
 
 std::error_code QueueStore::read(const std::function<void(const QueueView&)>& fn) const {

@@ -3,6 +3,8 @@
 #include "storage/queue_store.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -227,6 +229,29 @@ TEST(QueueStore, OpenFailsWhenTheSpoolIsAFile) {
   EXPECT_FALSE(s);
   EXPECT_TRUE(ec);
   EXPECT_NE(text.find(spool), std::string::npos) << text;
+}
+
+TEST(QueueStore, ReaderSlotsOfDeadProcessesAreCleared) {
+  TempDir t;
+  auto s = open_store(t.path());
+  ASSERT_FALSE(put(*s, sample_record("id-1")));
+  // A `sluice queue list` killed inside its read transaction.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::error_code ec;
+    std::string text;
+    QueueStoreOptions o;
+    o.read_only = true;
+    auto r = QueueStore::open(t.path(), o, ec, text);
+    if (r) r->read([](const QueueView&) { ::_exit(0); });
+    ::_exit(1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(s->clear_stale_readers(), 1);
+  EXPECT_EQ(s->clear_stale_readers(), 0);
 }
 
 TEST(QueueStore, MapFullIsNoSpace) {

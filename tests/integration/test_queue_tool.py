@@ -319,3 +319,24 @@ def test_done_records_are_purged_after_keep_done(sluice):
     assert list(records(gw)) == [kept], "unfinished messages are never purged"
     gw.wait_log("event=queue_purged")
     assert f"id={gone}" in [f for line in gw.log().splitlines() if "queue_purged" in line for f in line.split()]
+
+
+def test_reader_slot_of_a_killed_queue_tool_is_freed(sluice):
+    # `sluice queue list | head` dies of SIGPIPE inside its LMDB read
+    # transaction; its reader slot would pin every page freed after it and
+    # the database would grow until the map is full. The runner's sweep
+    # (every min(keep_done, 60 s)) clears such slots.
+    gw = sluice.start(queue={"keep_done": "1s"})
+    send(gw, "a@sender.test", ["bob@example.test"], simple(30000))  # ~300 KB: more than a pipe holds
+    p = subprocess.Popen([BIN, "queue", "--spool", str(gw.spool), "list", "--json", "--data"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        # It blocks writing to the pipe we do not read, inside its read transaction.
+        time.sleep(0.5 * SLOW)
+        assert p.poll() is None, "the reader finished before it could be killed"
+    finally:
+        p.kill()
+        p.wait()
+        p.stdout.close()
+    gw.wait_log("event=stale_readers", timeout=10)
+    assert "cleared 1 LMDB reader slot" in gw.log()
