@@ -141,6 +141,12 @@ int queue_command(const std::vector<std::string>& args) {
     spool_dir = load.config->spool.directory;
   }
   const bool writes = cmd == "retry" || cmd == "delete" || cmd == "flush";
+  // A write open creates a missing spool (as the gateway's must): a mistyped
+  // --spool would leave an empty queue behind and say "no message".
+  if (writes && ::access((spool_dir + "/queue/data.mdb").c_str(), F_OK) != 0) {
+    std::cerr << "sluice queue: no queue at " << spool_dir << "/queue\n";
+    return 1;
+  }
   std::error_code ec;
   std::string error_text;
   storage::QueueStoreOptions o;

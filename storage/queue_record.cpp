@@ -33,6 +33,33 @@ std::optional<RecipientState> recipient_state_from(std::string_view s) {
   return std::nullopt;
 }
 
+std::string hex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> unhex(std::string_view text) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  if (text.size() % 2) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    const int hi = nibble(text[i]), lo = nibble(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi << 4 | lo);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string_view name_of(MessageState s) { return kMessageStates[static_cast<int>(s)]; }
@@ -72,6 +99,12 @@ std::string to_json(const QueueRecord& r) {
   o["next_retry"] = r.next_retry;
   o["updated_at"] = r.updated_at;
   o["attempts"] = r.attempts;
+  // The envelope's JSON writes a login byte that is not UTF-8 as the code
+  // point of the same value (storage/envelope.hpp), which reads back as two
+  // bytes: keep the exact bytes beside it so the exporter gets what the
+  // session got.
+  if (auto* login = o.if_contains("login"); login && login->is_string() && login->get_string() != r.envelope.login)
+    o["login_hex"] = hex(r.envelope.login);
   json::array& rcpts = o["recipients"].as_array();
   for (std::size_t i = 0; i < rcpts.size() && i < r.progress.size(); ++i) {
     json::object& ro = rcpts[i].as_object();
@@ -107,6 +140,11 @@ std::optional<QueueRecord> queue_record_from_json(std::string_view text) {
   e.proxy_addr = str(o, "proxy_addr");
   e.origin = str(o, "origin");
   e.login = str(o, "login");
+  if (o.contains("login_hex")) {
+    auto exact = unhex(str(o, "login_hex"));
+    if (!exact) return std::nullopt;
+    e.login = std::move(*exact);
+  }
   auto state = message_state_from(str(o, "state"));
   if (!state) return std::nullopt;
   r.state = *state;

@@ -12,7 +12,9 @@
 // "incoming" (being received) never reaches the queue: until the commit the
 // message exists only in the session's memory or a spill file.
 // Serialised as one JSON object (the envelope's to_json fields plus these):
-// readable by `sluice queue show --json` and stable across versions.
+// readable by `sluice queue show --json` and stable across versions. A login
+// that is not valid UTF-8 is also kept exactly as "login_hex" (lower-case
+// hex of its bytes), since "login" shows such bytes as Latin-1 code points.
 #pragma once
 #include <cstdint>
 #include <optional>

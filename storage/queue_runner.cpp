@@ -102,7 +102,14 @@ void QueueRunner::run() {
     }
     if (now >= next_sweep) {
       sweep();
-      next_sweep = now + std::chrono::seconds(60);
+      // A sweep a minute is plenty for the default keep_done of an hour, but
+      // would keep a record of keep_done = "1s" for up to a minute.
+      std::chrono::seconds keep_done;
+      {
+        std::lock_guard lock(mu_);
+        keep_done = retry_.keep_done;
+      }
+      next_sweep = now + std::clamp(keep_done, std::chrono::seconds(1), std::chrono::seconds(60));
     }
   }
 }
@@ -134,6 +141,8 @@ void QueueRunner::sweep() {
       return old.size() < 10000;
     });
   });
+  if (int dead = spool_.store().clear_stale_readers())
+    log_({"stale_readers", "", "", "", "cleared " + std::to_string(dead) + " LMDB reader slot(s) of dead processes"});
   if (old.empty()) return;
   std::vector<std::string> file_bodies;
   auto ec = update([&](QueueWriter& w) -> std::error_code {

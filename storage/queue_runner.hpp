@@ -5,7 +5,8 @@
 // after their commit, and once a second it looks at the retry index for
 // deferred messages that are due (so `sluice queue retry|flush`, run in
 // another process, takes effect within a second), and sweeps finished
-// records older than keep_done.
+// records older than keep_done (every min(keep_done, 60 s), at least 1 s
+// apart, so a short keep_done is honoured about on time).
 // Per recipient (storage/routing.hpp): discard → delivered at once;
 // queuefile → one Exim -H/-D pair per route with that route's recipients;
 // relay → left pending for the delivery agent (the relay issue).
@@ -55,7 +56,8 @@ struct RetryPolicy {
 
 // One line per event, for the gateway's log.
 struct RunnerEvent {
-  std::string event;   // "delivered", "deferred", "bounced", "discarded", "completed", "purged", "error"
+  std::string event;   // "delivered", "deferred", "bounced", "discarded", "completed", "purged",
+                       // "stale_readers", "error"
   std::string id;
   std::string route;
   std::string recipients;
@@ -74,6 +76,10 @@ class QueueRunner {
 
   // One pass over one message, on the caller's thread (tests).
   void process(const std::string& id);
+  // Purges finished records older than keep_done, on the caller's thread.
+  // The runner thread does this by itself every min(keep_done, 60 s); this
+  // is public so that tests can sweep without waiting for that timer.
+  void sweep_now() { sweep(); }
 
  private:
   void run();

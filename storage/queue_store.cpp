@@ -2,6 +2,7 @@
 
 #include <lmdb.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <cerrno>
 #include <cstring>
@@ -23,6 +24,20 @@ struct TxnGuard {
     if (txn) ::mdb_txn_abort(txn);
   }
 };
+
+// LMDB reports a short write of its pages as EIO ("filesystem full?" in
+// mdb_page_flush): the disk filling up mid-commit is the usual cause. Tell
+// it apart by asking the filesystem, so a full disk is ENOSPC (452 4.3.1,
+// like a full map) and not an I/O error.
+std::error_code commit_error(int rc, const std::string& dir) {
+  if (rc == EIO) {
+    struct statvfs st;
+    constexpr std::uint64_t kNearlyFull = 1 << 20;
+    if (::statvfs(dir.c_str(), &st) == 0 && static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize < kNearlyFull)
+      return std::make_error_code(std::errc::no_space_on_device);
+  }
+  return lmdb_error(rc);
+}
 
 }  // namespace
 
@@ -138,6 +153,7 @@ std::unique_ptr<QueueStore> QueueStore::open(const std::string& spool_dir, const
   // defaults: commit = data pages + fsync + meta page + fsync.
   unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0u);
   if (int rc = ::mdb_env_open(s->env_, env_dir.c_str(), flags, 0640)) return fail(rc, "cannot open");
+  s->clear_stale_readers();
   TxnGuard t;
   if (int rc = ::mdb_txn_begin(s->env_, nullptr, options.read_only ? MDB_RDONLY : 0, &t.txn))
     return fail(rc, "cannot begin a transaction on");
@@ -160,6 +176,12 @@ QueueStore::~QueueStore() {
   if (env_) ::mdb_env_close(env_);
 }
 
+int QueueStore::clear_stale_readers() {
+  int dead = 0;
+  if (::mdb_reader_check(env_, &dead) != 0) return 0;
+  return dead;
+}
+
 std::error_code QueueStore::read(const std::function<void(const QueueView&)>& fn) const {
   TxnGuard t;
   if (int rc = ::mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t.txn)) return lmdb_error(rc);
@@ -175,7 +197,7 @@ std::error_code QueueStore::write(const std::function<std::error_code(QueueWrite
   if (auto ec = fn(w)) return ec;  // the guard aborts
   int rc = ::mdb_txn_commit(t.txn);
   t.txn = nullptr;  // commit frees the transaction, even when it fails
-  return lmdb_error(rc);
+  return commit_error(rc, spool_dir_ + "/queue");
 }
 
 }  // namespace sluice::storage

@@ -84,6 +84,12 @@ class QueueStore {
   const std::string& spool_dir() const { return spool_dir_; }
   std::string body_path(std::string_view id) const { return spool_dir_ + "/bodies/" + std::string(id); }
 
+  // Frees reader slots left by processes that died inside a read (a
+  // `sluice queue list | head` killed by SIGPIPE): LMDB never reuses pages
+  // such a slot still pins, so the database would grow until the map is
+  // full. Done at open and by the queue runner's sweep. Returns how many.
+  int clear_stale_readers();
+
   std::error_code read(const std::function<void(const QueueView&)>& fn) const;
   // One write transaction: fn's error aborts it, otherwise it commits
   // (fsync). The group committer runs many messages through one of these.
