@@ -54,7 +54,7 @@ class Process {
     services_.config.store(config);
     unsigned n = config->workers ? config->workers : std::max(1u, std::thread::hardware_concurrency());
     pool_ = std::make_unique<storage::BlockingPool>(config->spool.io_threads);
-    for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i));
+    for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i, config->dns));
     // Listeners before the spool: a second instance started on the same
     // config must fail on its ports before its spool recovery empties the
     // tmp/ that the running instance is writing to. Nothing is accepted
