@@ -5,14 +5,13 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/append.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -67,7 +66,10 @@ struct Watch {
 
 struct Pending {
   AresResolver::Impl* impl = nullptr;
-  AnswerHandler handler;  // empty once completed (answer or cancellation)
+  // Empty once completed (answer or cancellation). In an optional because
+  // Boost 1.81's any_completion_handler move-assignment recurses forever:
+  // only its move constructor is used here.
+  std::optional<AnswerHandler> handler;
   DnsType type = DnsType::A;
 };
 
@@ -158,12 +160,14 @@ struct AresResolver::Impl {
   // caller may be inside c-ares (a callback) or inside a cancellation signal.
   void complete(const std::shared_ptr<Pending>& p, DnsAnswer answer) {
     if (!p->handler) return;
-    AnswerHandler h = std::move(p->handler);
+    AnswerHandler h(std::move(*p->handler));
+    p->handler.reset();
     asio::post(ctx, [h = std::move(h), a = std::move(answer)]() mutable {
       auto slot = asio::get_associated_cancellation_slot(h);
       if (slot.is_connected()) slot.clear();
-      // On the handler's own executor (the coroutine's); inline when that is this loop.
-      asio::dispatch(asio::append(std::move(h), std::move(a)));
+      // We run on the loop the query was started from, which is the
+      // coroutine's (the contract in resolver.hpp), so it resumes right here.
+      std::move(h)(std::move(a));
     });
   }
 
@@ -182,12 +186,12 @@ struct AresResolver::Impl {
     auto p = std::make_shared<Pending>();
     p->impl = this;
     p->type = type;
-    p->handler = std::move(handler);
+    p->handler.emplace(std::move(handler));
     if (!is_query_name(name)) {
       complete(p, error_answer("not a valid query name"));
       return;
     }
-    auto slot = asio::get_associated_cancellation_slot(p->handler);
+    auto slot = asio::get_associated_cancellation_slot(*p->handler);
     if (slot.is_connected()) {
       std::weak_ptr<int> token = alive;
       slot.assign([this, p, token](asio::cancellation_type) {
@@ -252,6 +256,24 @@ asio::awaitable<DnsAnswer> AresResolver::query(std::string_view name, DnsType ty
   auto initiate = [impl, &qname, type](AnswerHandler handler) { impl->start(qname, type, std::move(handler)); };
   DnsAnswer answer =
       co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(DnsAnswer)>(initiate, asio::use_awaitable);
+  // A CNAME without the target's records: ask the target (RFC 1034 5.3.3).
+  std::uint32_t ttl = answer.ttl;
+  for (int hop = 0; answer.status == DnsStatus::nodata && !answer.canonical_name.empty(); ++hop) {
+    if (hop == kMaxCnameHops) {
+      DnsAnswer loop;
+      loop.status = DnsStatus::error;
+      loop.error = "CNAME chain longer than " + std::to_string(kMaxCnameHops);
+      co_return loop;
+    }
+    const std::string target = answer.canonical_name;
+    qname = target;
+    DnsAnswer next =
+        co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(DnsAnswer)>(initiate, asio::use_awaitable);
+    ttl = std::min(ttl, next.ttl);
+    answer = std::move(next);
+    if (answer.canonical_name.empty()) answer.canonical_name = target;
+    answer.ttl = ttl;
+  }
   co_return answer;
 }
 

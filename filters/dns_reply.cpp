@@ -10,6 +10,7 @@ namespace sluice::filters {
 
 namespace {
 
+constexpr std::uint16_t kTypeCname = 5;
 constexpr std::uint16_t kTypeSoa = 6;
 constexpr std::uint16_t kClassIn = 1;
 
@@ -174,6 +175,11 @@ DnsAnswer parse_reply(int ares_status, const unsigned char* reply, int length, D
   if (!records) return failure(DnsStatus::error, "malformed reply");
   DnsAnswer a;
   a.status = DnsStatus::ok;
+  for (const auto& r : *records) {
+    if (r.section != Section::answer || r.type != kTypeCname) continue;
+    long used = 0;
+    if (auto target = expand_name(r.data, reply, length, used)) a.canonical_name = std::move(*target);
+  }
   int rc = ARES_SUCCESS;
   switch (type) {
     case DnsType::A:

@@ -64,6 +64,11 @@ struct DnsAnswer {
   // dns.negative_ttl) for nxdomain and nodata; 0 otherwise.
   std::uint32_t ttl = 0;
   bool from_cache = false;  // answered by this worker's cache
+  // The CNAME target the name led to ("" when there was none). A server that
+  // answers with only a CNAME (an authoritative server whose target is out of
+  // its zones) leaves the chase to us: the resolver asks the target, at most
+  // kMaxCnameHops times, and the answer is the target's.
+  std::string canonical_name;
   std::vector<gateway::IpBytes> addresses;  // A (IPv4-mapped form) and AAAA
   std::vector<TxtRecord> texts;             // TXT
   std::vector<MxRecord> mx;                 // MX, in answer order
@@ -71,6 +76,8 @@ struct DnsAnswer {
 
   bool ok() const { return status == DnsStatus::ok; }
 };
+
+inline constexpr int kMaxCnameHops = 8;
 
 class Resolver {
  public:
