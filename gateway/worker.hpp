@@ -35,6 +35,8 @@ class Worker {
   // Worker thread only (c-ares channel and cache are not thread-safe).
   filters::Resolver& resolver() { return dns_; }
   const filters::DnsCache& dns_cache() const { return dns_.cache(); }
+  // "ip:port,..." c-ares uses; call before start() (the channel is not thread-safe).
+  std::string dns_servers() const { return ares_.servers(); }
   void start();
   void stop_and_join();
 

@@ -2,7 +2,7 @@
 # install-deps.sh [build|test] — installs Sluice's Debian 12 packages.
 # Idempotent and quiet when everything is already there. "build" installs what
 # compiling and running needs; "test" adds the real peers the tests drive
-# (swaks, nginx's mail proxy, haproxy, clang for fuzzing, Postfix's
+# (swaks, nginx's mail proxy, haproxy, unbound as the tests' DNS server, clang for fuzzing, Postfix's
 # smtp-source unpacked with dpkg -x so it never conflicts with an installed MTA).
 set -euo pipefail
 what=${1:-build}
@@ -15,7 +15,7 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config
   liburing-dev libpsl-dev publicsuffix libtomlplusplus-dev
   libgtest-dev googletest)
 test_pkgs=(python3 python3-pytest python3-yaml swaks nginx-light libnginx-mod-mail haproxy
-  clang libclang-rt-14-dev iproute2 procps
+  clang libclang-rt-14-dev iproute2 procps unbound
   libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase)
 
 pkgs=("${build_pkgs[@]}")
