@@ -153,7 +153,7 @@ class UnboundServer {
       << "  interface: 127.0.0.1\n  port: " << port_ << "\n"
       << "  do-daemonize: no\n  username: \"\"\n  chroot: \"\"\n  pidfile: \"\"\n"
       << "  directory: \"" << dir_ << "\"\n  use-syslog: no\n  logfile: \"\"\n  verbosity: 1\n"
-      << "  num-threads: 1\n  do-ip6: no\n  module-config: \"iterator\"\n"
+      << "  num-threads: 1\n  do-ip6: no\n  so-reuseport: no\n  module-config: \"iterator\"\n"
       << "  access-control: 127.0.0.0/8 allow\n"
       << "  local-zone: \"test.\" refuse\n";  // anything else under test. never recurses
     for (const auto& o : extra_) f << "  " << o << "\n";
