@@ -96,7 +96,6 @@ struct AresResolver::Impl {
       if (it == watches.end()) return;
       // c-ares closes the socket itself after this: give it back, don't close.
       it->second->released = true;
-      boost::system::error_code ec;
       it->second->descriptor.release();
       watches.erase(it);
       return;
