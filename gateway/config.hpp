@@ -101,6 +101,17 @@ struct LookupsConfig {
   std::chrono::milliseconds recheck_interval{1000};
 };
 
+// [dns]: the resolver each worker runs for the filters (filters/ares_resolver.hpp).
+// Read at start; a SIGHUP reload does not rebuild the workers' resolvers.
+struct DnsConfig {
+  std::vector<std::string> servers;     // IP literals; empty: the servers in /etc/resolv.conf
+  std::uint16_t port = 53;              // for every server listed here (and resolv.conf's)
+  std::chrono::milliseconds timeout{2000};  // per try; c-ares doubles it on each round of servers
+  std::uint32_t tries = 2;              // rounds over the servers before status timeout
+  std::size_t cache_entries = 10000;    // per worker; least recently used goes first
+  std::chrono::seconds negative_ttl{300};  // cap on NXDOMAIN/NODATA caching, and its value without SOA
+};
+
 struct LogConfig {
   LogFormat format = LogFormat::logfmt;
   LogLevel level = LogLevel::info;
@@ -125,6 +136,7 @@ struct Config {
   QueueConfig queue;
   std::vector<RouteConfig> routes;
   LookupsConfig lookups;
+  DnsConfig dns;
   LogConfig log;
   MetricsConfig metrics;
 };

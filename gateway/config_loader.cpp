@@ -196,6 +196,17 @@ void read_queue(TableReader& r, QueueConfig& q) {
   r.finish();
 }
 
+void read_dns(TableReader& r, DnsConfig& d) {
+  r.strings("servers", is_ip_literal, "an IP address (IPv4, or IPv6 without brackets)", d.servers);
+  r.integer("port", 1, 65535, d.port);
+  std::chrono::seconds timeout{2};
+  if (r.duration("timeout", timeout, std::chrono::seconds(60))) d.timeout = timeout;
+  r.integer("tries", 1, 10, d.tries);
+  r.integer("cache_entries", 0, 10'000'000, d.cache_entries);
+  r.duration("negative_ttl", d.negative_ttl, std::chrono::seconds(86400));
+  r.finish();
+}
+
 bool is_route_name(std::string_view s) { return is_listener_name(s); }
 bool is_exim_id_format(std::string_view s) { return s == "4.97" || s == "4.96"; }
 
@@ -247,6 +258,7 @@ void read_config(const toml::table& root, Config& cfg, ProblemSink& sink) {
   if (auto r = top.table("queue")) read_queue(*r, cfg.queue);
   read_routes(top, cfg.lookups.recheck_interval, cfg.routes);
   if (auto r = top.table("metrics")) read_metrics(*r, cfg.metrics);
+  if (auto r = top.table("dns")) read_dns(*r, cfg.dns);
   top.finish();
 }
 
@@ -382,6 +394,14 @@ recheck_interval = "1s"
 enabled = true
 address = "127.0.0.1"
 port = 9125
+
+[dns]
+# servers = ["127.0.0.1"]   # default: the nameservers in /etc/resolv.conf
+port = 53
+timeout = "2s"
+tries = 2
+cache_entries = 10000
+negative_ttl = "5m"
 )toml";
 }
 

@@ -305,6 +305,35 @@ bool TableReader::networks(std::string_view key, NetworkList& out) {
   return ok;
 }
 
+bool TableReader::strings(std::string_view key, bool (*valid)(std::string_view), std::string_view expected,
+                          std::vector<std::string>& out) {
+  const toml::node* node = take(key);
+  if (!node) return false;
+  const auto* arr = node->as_array();
+  if (!arr) {
+    wrong_type(*node, key, "an array of strings");
+    return false;
+  }
+  std::vector<std::string> list;
+  bool ok = true;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const toml::node& entry = *arr->get(i);
+    const std::string entry_name = std::string(key) + "[" + std::to_string(i) + "]";
+    const auto* s = entry.as_string();
+    if (!s) {
+      wrong_type(entry, entry_name, "a string");
+      ok = false;
+    } else if (!valid(s->get())) {
+      problem(entry, entry_name, quoted(s->get()) + " is not " + std::string(expected));
+      ok = false;
+    } else {
+      list.push_back(s->get());
+    }
+  }
+  if (ok) out = std::move(list);
+  return ok;
+}
+
 bool TableReader::domains(std::string_view key, std::vector<std::string>& out) {
   const toml::node* node = take(key);
   if (!node) return false;

@@ -112,6 +112,9 @@ class TableReader {
   // Replaces `out` with the listed networks; entries that are not CIDR are
   // reported each by its index and position.
   bool networks(std::string_view key, NetworkList& out);
+  // Replaces `out` with the listed strings, each of which must pass `valid`.
+  bool strings(std::string_view key, bool (*valid)(std::string_view), std::string_view expected,
+               std::vector<std::string>& out);
   // Replaces `out` with the listed domain names, lower-cased.
   bool domains(std::string_view key, std::vector<std::string>& out);
   // Domain names and "lmdb;/path" lookup items; each lookup file is opened

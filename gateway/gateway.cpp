@@ -76,7 +76,11 @@ class Process {
     services_.config.store(config);
     unsigned n = config->workers ? config->workers : std::max(1u, std::thread::hardware_concurrency());
     pool_ = std::make_unique<storage::BlockingPool>(config->spool.io_threads);
-    for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i));
+    for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i, config->dns));
+    log_info("dns").field("servers", workers_.front()->dns_servers())
+        .field("timeout_ms", static_cast<std::uint64_t>(config->dns.timeout.count()))
+        .field("tries", static_cast<std::uint64_t>(config->dns.tries))
+        .field("cache_entries", static_cast<std::uint64_t>(config->dns.cache_entries));
     // Listeners before the spool: a second instance started on the same
     // config must fail on its ports before its spool recovery empties the
     // tmp/ that the running instance is writing to. Nothing is accepted

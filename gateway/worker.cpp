@@ -8,7 +8,8 @@ namespace sluice::gateway {
 
 namespace asio = boost::asio;
 
-Worker::Worker(unsigned index) : index_(index) {}
+Worker::Worker(unsigned index, const DnsConfig& dns)
+    : index_(index), ares_(ctx_, dns), dns_(ares_, dns.cache_entries) {}
 
 Worker::~Worker() { stop_and_join(); }
 

@@ -4,6 +4,10 @@
 // session state). The worker keeps a registry of its live connections so that
 // a drain can wake and end them; the registry is touched only on the worker's
 // own thread (begin_drain/drain_deadline post themselves there).
+//
+// Each worker also owns its DNS resolver (c-ares channel on this io_context,
+// behind the worker's cache): filters running in a session on this worker
+// reach it through resolver(). It is built from the start-up [dns] config.
 #pragma once
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -13,19 +17,28 @@
 #include <optional>
 #include <thread>
 
+#include "filters/ares_resolver.hpp"
+#include "filters/caching_resolver.hpp"
+#include "gateway/config.hpp"
 #include "protocol/connection_io.hpp"
 
 namespace sluice::gateway {
 
 class Worker {
  public:
-  explicit Worker(unsigned index);
+  // Throws std::runtime_error when the DNS channel cannot be made.
+  Worker(unsigned index, const DnsConfig& dns);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
   boost::asio::io_context& context() { return ctx_; }
   unsigned index() const { return index_; }
+  // Worker thread only (c-ares channel and cache are not thread-safe).
+  filters::Resolver& resolver() { return dns_; }
+  const filters::DnsCache& dns_cache() const { return dns_.cache(); }
+  // "ip:port,..." c-ares uses; call before start() (the channel is not thread-safe).
+  std::string dns_servers() const { return ares_.servers(); }
   void start();
   void stop_and_join();
 
@@ -50,6 +63,9 @@ class Worker {
   boost::asio::io_context ctx_{1};
   boost::asio::steady_timer heartbeat_{ctx_};
   std::atomic<std::chrono::steady_clock::rep> last_heartbeat_{0};
+  // After ctx_: destroyed first, while the io_context still exists.
+  filters::AresResolver ares_;
+  filters::CachingResolver dns_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
   std::thread thread_;
   Registry connections_;

@@ -17,7 +17,7 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config
   liburing-dev libpsl-dev publicsuffix libtomlplusplus-dev
   libgtest-dev googletest)
 test_pkgs=(python3 python3-pytest python3-yaml swaks nginx-light libnginx-mod-mail haproxy
-  clang libclang-rt-14-dev iproute2 procps exim4-daemon-light
+  clang libclang-rt-14-dev iproute2 procps exim4-daemon-light unbound
   libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase
   prometheus)
 
