@@ -16,7 +16,8 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config
   libgtest-dev googletest)
 test_pkgs=(python3 python3-pytest swaks nginx-light libnginx-mod-mail haproxy
   clang libclang-rt-14-dev iproute2 procps
-  libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase)
+  libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase
+  exim4-daemon-light openssl gnuplot-nox)
 
 pkgs=("${build_pkgs[@]}")
 [[ $what == test ]] && pkgs+=("${test_pkgs[@]}")
