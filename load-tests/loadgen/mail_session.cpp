@@ -128,6 +128,7 @@ asio::awaitable<bool> read_ehlo(RunContext& ctx, SmtpStream& s) {
   if (!expect(ctx.stats, "ehlo", o, r, 250)) co_return false;
   bool offered = r.has_keyword("PIPECONNECT") || r.has_keyword("X_PIPE_CONNECT");
   if (offered) ctx.stats.pipeconnect_advertised = true;
+  ctx.server_chunking = r.has_keyword("CHUNKING");
   ctx.pipeconnect_known = offered;
   co_return true;
 }
@@ -191,6 +192,13 @@ asio::awaitable<void> one_connection(RunContext& ctx, SmtpStream& s) {
     }
   }
   if (!co_await read_ehlo(ctx, s)) co_return;
+  if (opt.mode == Mode::bdat && !ctx.server_chunking) {
+    // BDAT to a server that did not offer CHUNKING would only measure its
+    // errors: one error, and the run ends.
+    ctx.stats.error("ehlo_no_chunking");
+    ctx.give_up = true;
+    co_return;
+  }
 
   if (opt.starttls) {
     if (!early) {

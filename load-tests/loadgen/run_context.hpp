@@ -34,11 +34,14 @@ struct RunContext {
 
   WOLFSSL_SESSION* saved_session = nullptr;  // offered on the next handshake (--resume)
   bool pipeconnect_known = false;            // the last EHLO reply listed PIPECONNECT
+  bool server_chunking = false;              // the last EHLO reply listed CHUNKING
+  bool give_up = false;                      // the server cannot do what the mode needs: stop the run
   std::uint64_t claimed = 0;                 // transactions started
   std::uint64_t next_connection = 0;         // index for the source address
 
   // One more transaction, unless --messages are all started or time is up.
   bool claim_message() {
+    if (give_up) return false;
     if (options.messages && claimed >= options.messages) return false;
     if (clock::now() >= end) return false;
     ++claimed;
