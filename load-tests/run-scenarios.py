@@ -41,7 +41,11 @@ LT_DIR = Path(__file__).resolve().parent
 ROOT = LT_DIR.parent
 SLUICE_BIN = Path(os.environ.get("SLUICE_BIN", ROOT / "build" / "sluice"))
 LOADGEN = Path(os.environ.get("LOADGEN", ROOT / "build" / "load-tests" / "loadgen" / "sluice-loadgen"))
-SHARED_PEERS = Path(os.environ.get("SHARED_PEERS", ROOT.parent / "shared" / "peers"))
+# ../shared beside the checkout (/work/main -> /work/shared), or beside its
+# parent for a worktree (/work/wt/NAME -> /work/shared).
+SHARED_PEERS = Path(os.environ.get("SHARED_PEERS") or next(
+    (p for p in (ROOT.parent / "shared" / "peers", ROOT.parent.parent / "shared" / "peers") if p.is_dir()),
+    ROOT.parent / "shared" / "peers"))
 PEERS_RUN = Path(os.environ.get("PEERS_RUN", "/tmp/sluice-scenarios/peers"))
 BASE_PORT = int(os.environ.get("BASE_PORT", "24700"))
 POSTFIX_PKG = [Path("/opt/sluice-peers/postfix"), Path("/opt/peers/postfix")]
@@ -233,6 +237,9 @@ port = {port}
         env = dict(os.environ, PEERS_RUN=str(PEERS_RUN))
         for name in self.peers_started:
             subprocess.run([SHARED_PEERS / f"stop-{name}.sh"], env=env, capture_output=True)
+        # sluice-file's spool keeps every message (nothing delivers from it):
+        # gigabytes after a BDAT 64 KiB run.
+        shutil.rmtree(self.out / "sluice-file" / "spool", ignore_errors=True)
 
 
 def run_one(targets, target, scenario, args, duration, rep, out):
@@ -386,6 +393,9 @@ unset multiplot
 
 
 def main():
+    # SIGTERM (and SIGINT, which background jobs ignore) end the run through
+    # the `finally` that stops every target.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--reps", type=int, default=1)

@@ -129,6 +129,7 @@ asio::awaitable<bool> read_ehlo(RunContext& ctx, SmtpStream& s) {
   bool offered = r.has_keyword("PIPECONNECT") || r.has_keyword("X_PIPE_CONNECT");
   if (offered) ctx.stats.pipeconnect_advertised = true;
   ctx.server_chunking = r.has_keyword("CHUNKING");
+  ctx.server_pipelining = r.has_keyword("PIPELINING");
   ctx.pipeconnect_known = offered;
   co_return true;
 }
@@ -192,10 +193,15 @@ asio::awaitable<void> one_connection(RunContext& ctx, SmtpStream& s) {
     }
   }
   if (!co_await read_ehlo(ctx, s)) co_return;
+  // Commands the server did not offer would only measure its errors: one
+  // error, and the run ends (a load test of what the server cannot do).
   if (opt.mode == Mode::bdat && !ctx.server_chunking) {
-    // BDAT to a server that did not offer CHUNKING would only measure its
-    // errors: one error, and the run ends.
     ctx.stats.error("ehlo_no_chunking");
+    ctx.give_up = true;
+    co_return;
+  }
+  if (opt.mode != Mode::plain && !ctx.server_pipelining) {
+    ctx.stats.error("ehlo_no_pipelining");
     ctx.give_up = true;
     co_return;
   }

@@ -35,6 +35,7 @@ struct RunContext {
   WOLFSSL_SESSION* saved_session = nullptr;  // offered on the next handshake (--resume)
   bool pipeconnect_known = false;            // the last EHLO reply listed PIPECONNECT
   bool server_chunking = false;              // the last EHLO reply listed CHUNKING
+  bool server_pipelining = false;            // ... and PIPELINING
   bool give_up = false;                      // the server cannot do what the mode needs: stop the run
   std::uint64_t claimed = 0;                 // transactions started
   std::uint64_t next_connection = 0;         // index for the source address

@@ -18,9 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SLOW, free_port, split_received, wait_port
+from conftest import BIN, ROOT, SLOW, free_port, split_received, wait_port
 
-LOADGEN = os.environ.get("SLUICE_LOADGEN", str(ROOT / "build" / "load-tests" / "loadgen" / "sluice-loadgen"))
+# The load generator built beside $SLUICE_BIN (the sanitizer stage's build-asan
+# has its own), else the release build's.
+LOADGEN = os.environ.get("SLUICE_LOADGEN") or next(
+    (str(p) for p in (Path(BIN).parent / "load-tests" / "loadgen" / "sluice-loadgen",
+                      ROOT / "build" / "load-tests" / "loadgen" / "sluice-loadgen") if p.exists()),
+    str(ROOT / "build" / "load-tests" / "loadgen" / "sluice-loadgen"))
 EXIM = shutil.which("exim4") or "/usr/sbin/exim4"
 
 
