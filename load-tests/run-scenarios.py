@@ -275,7 +275,8 @@ def summarize(rows, scenarios, targets):
             rs = [r for r in rows if r["scenario"] == s and r["target"] == t]
             if not rs:
                 continue
-            med = {k: statistics.median(r[k] for r in rs) for k in ("msgs_per_s", "p50", "p99", "server_cpu_s", "acked")}
+            med = {k: statistics.median(r[k] for r in rs)
+                   for k in ("msgs_per_s", "p50", "p99", "server_cpu_s", "acked", "idle_before_pct")}
             med["errors"] = sum(r["errors"] for r in rs)
             kinds = {}
             for r in rs:
@@ -303,7 +304,8 @@ def markdown(summary, scenarios, targets, meta):
              "(they queue every message, then discard it). Latency: the whole transaction (connect, or MAIL "
              "on a reused connection, to the 250 after the data) as `sluice-loadgen` measured it. "
              "A target whose runs had errors shows their kinds; a scenario a target cannot do (BDAT without "
-             "CHUNKING) is n/a.", ""]
+             "CHUNKING or PIPELINING) is n/a. *idle before*: the share of the machine's CPU that was idle in the 2 s "
+             "before the run (the machine is shared; a low figure means someone else's work ran beside it).", ""]
     for note in meta["notes"]:
         lines.append(f"- {note}")
     if meta["notes"]:
@@ -311,8 +313,8 @@ def markdown(summary, scenarios, targets, meta):
     for s in scenarios:
         what, args = SCENARIOS[s]
         lines += [f"### `{s}`: {what}", "", f"`sluice-loadgen {' '.join(args)} --messages 0 --duration {meta['duration']}`", "",
-                  "| target | msgs/s | p50 ms | p99 ms | server CPU µs/msg | ÷ smtp-sink | sluice ÷ target | sluice-file ÷ target | errors |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+                  "| target | msgs/s | p50 ms | p99 ms | server CPU µs/msg | ÷ smtp-sink | sluice ÷ target | sluice-file ÷ target | errors | idle before |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
         sink = summary[s].get("smtp-sink", {}).get("msgs_per_s", 0)
         sl = summary[s].get("sluice", {}).get("msgs_per_s", 0)
         slf = summary[s].get("sluice-file", {}).get("msgs_per_s", 0)
@@ -322,12 +324,12 @@ def markdown(summary, scenarios, targets, meta):
                 continue
             if not m["acked"]:
                 kinds = ", ".join(f"{k} {v}" for k, v in sorted(m["error_kinds"].items()))
-                lines.append(f"| {t} | n/a | | | | | | | {kinds} |")
+                lines.append(f"| {t} | n/a | | | | | | | {kinds} | {m['idle_before_pct']:.0f} % |")
                 continue
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(m["error_kinds"].items())) or "0"
             lines.append(f"| {t} | {m['msgs_per_s']:.0f} | {m['p50']:.1f} | {m['p99']:.1f} | {m['cpu_us_per_msg']:.0f} "
                          f"| {fmt_ratio(m['msgs_per_s'], sink)} | {fmt_ratio(sl, m['msgs_per_s'])} "
-                         f"| {fmt_ratio(slf, m['msgs_per_s'])} | {kinds} |")
+                         f"| {fmt_ratio(slf, m['msgs_per_s'])} | {kinds} | {m['idle_before_pct']:.0f} % |")
         lines.append("")
     lines += ["![messages per second by scenario and target](benchmarks/scenarios-msgs.png)", "",
               "![p50 and p99 transaction latency by scenario and target](benchmarks/scenarios-latency.png)", "",
@@ -402,8 +404,13 @@ def main():
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--targets", default=",".join(TARGETS))
     ap.add_argument("--no-docs", action="store_true", help="do not touch docs/ (results stay in --out)")
+    ap.add_argument("--render", type=Path, metavar="DIR",
+                    help="measure nothing: rebuild the docs section and plots from DIR/runs.jsonl and DIR/meta.json")
     ap.add_argument("--out", type=Path, default=Path(f"/tmp/sluice-bench/results/scenarios-{time.strftime('%Y%m%d-%H%M%S')}"))
     a = ap.parse_args()
+    if a.render:
+        render(a.render, a.no_docs)
+        return
     scenarios = [s for s in a.scenarios.split(",") if s]
     wanted = [t for t in a.targets.split(",") if t]
     for s in scenarios:
@@ -449,17 +456,25 @@ def main():
     finally:
         targets.stop_all()
 
-    summary = summarize(rows, scenarios, order)
-    meta = {"command": "load-tests/run-scenarios.py " + " ".join(sys.argv[1:]), "version": source_version(),
+    meta = {"scenarios": scenarios, "order": order,"command": "load-tests/run-scenarios.py " + " ".join(sys.argv[1:]), "version": source_version(),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": machine_info(), "duration": f"{a.duration:g}", "reps": a.reps, "notes": targets.notes,
             "quiet": f"{os.environ.get('QUIET_IDLE', '85')} % idle (or {os.environ.get('QUIET_WAIT', '120')} s of waiting)",
             "out": str(a.out)}
+    (a.out / "meta.json").write_text(json.dumps(meta, indent=1))
+    render(a.out, a.no_docs)
+
+
+def render(out, no_docs):
+    meta = json.loads((out / "meta.json").read_text())
+    rows = [json.loads(l) for l in open(out / "runs.jsonl")]
+    scenarios, order = meta["scenarios"], meta["order"]
+    summary = summarize(rows, scenarios, order)
     section = markdown(summary, scenarios, order, meta)
-    (a.out / "summary.md").write_text(section)
+    (out / "summary.md").write_text(section)
     print(section)
-    if not a.no_docs:
-        plots(summary, scenarios, order, a.out)
+    if not no_docs:
+        plots(summary, scenarios, order, out)
         update_doc(section)
         log(f"updated {DOC} and {PLOTS}/")
 
