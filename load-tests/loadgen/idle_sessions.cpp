@@ -66,7 +66,7 @@ asio::awaitable<void> hold(RunContext& ctx, IdleRun& run, std::size_t index) {
   }
 }
 
-asio::awaitable<void> opener(RunContext& ctx, IdleRun& run, clock::duration timeout) {
+asio::awaitable<void> opener(RunContext& ctx, IdleRun& run, const clock::duration& timeout) {
   auto ex = co_await asio::this_coro::executor;
   while (run.next < run.conns.size()) {
     std::size_t index = run.next++;

@@ -65,7 +65,7 @@ asio::awaitable<bool> send_envelope_plain(RunContext& ctx, SmtpStream& s) {
 // One transaction, from MAIL (already written when `group_sent`: an early
 // PIPECONNECT group) to the 250 after the data; `start` is when its clock
 // started (the connect, for a connection's first message).
-asio::awaitable<bool> transaction(RunContext& ctx, SmtpStream& s, bool group_sent, clock::time_point start) {
+asio::awaitable<bool> transaction(RunContext& ctx, SmtpStream& s, bool group_sent, const clock::time_point& start) {
   const MessageTemplate& m = ctx.message;
   const Mode mode = ctx.options.mode;
   Outcome o = Outcome::ok;
