@@ -370,12 +370,12 @@ def plots(summary, scenarios, targets, out):
     script = f"""set terminal pngcairo size 1100,520 font ",10" noenhanced
 set output '{PLOTS}/scenarios-msgs.png'
 {common}set title 'messages/s, same sluice-loadgen parameters for every target ({time.strftime('%Y-%m-%d')})'
-set ylabel 'messages/s (median)'
-set yrange [0:*]
+set ylabel 'messages/s (median, log scale)'
+set logscale y
+set yrange [1:*]
 plot for [i=2:{n}] '{msgs}' using i:xtic(1) title columnheader(i)
 set output '{PLOTS}/scenarios-latency.png'
 set multiplot layout 1,2 title 'transaction latency (ms, log scale)'
-set logscale y
 set yrange [*:*]
 set key off
 set title 'p50'
