@@ -66,9 +66,12 @@ def test_counts_match_what_sluice_spooled(sluice, mode):
     early = [l for l in accepted if " L=* " in l]
     if mode == "pipeconnect":
         # The first connections learn PIPECONNECT from the EHLO reply; later
-        # ones send EHLO and the MAIL group before the banner, and Sluice saw it.
+        # ones send EHLO and the MAIL group without waiting for the banner,
+        # and every one of them got through (no 554 synchronization error).
+        # Whether Sluice found the bytes before writing its banner (L=*) is a
+        # race on loopback; test_pipeconnect.py makes it certain with SIGSTOP.
         assert r["pipeconnect"]["advertised"] and r["pipeconnect"]["early_sessions"] > 0, r
-        assert len(early) >= r["pipeconnect"]["early_sessions"], r
+        assert len(accepted) == 30 and "synchronization error" not in gw.log()
     else:
         assert r["pipeconnect"]["early_sessions"] == 0 and early == []
 
