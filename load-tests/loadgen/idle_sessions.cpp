@@ -25,6 +25,7 @@ struct IdleRun {
   std::vector<std::unique_ptr<SmtpStream>> conns;
   std::vector<bool> holding;
   std::size_t next = 0;
+  std::size_t holders = 0;  // hold() coroutines still running (they use this struct)
   bool stopping = false;
 };
 
@@ -64,6 +65,7 @@ asio::awaitable<void> hold(RunContext& ctx, IdleRun& run, std::size_t index) {
     run.holding[index] = false;
     run.conns[index]->close();
   }
+  --run.holders;
 }
 
 asio::awaitable<void> opener(RunContext& ctx, IdleRun& run, const clock::duration& timeout) {
@@ -87,6 +89,7 @@ asio::awaitable<void> opener(RunContext& ctx, IdleRun& run, const clock::duratio
     }
     ++ctx.stats.idle_established;
     run.holding[index] = true;
+    ++run.holders;
     auto holder = hold(ctx, run, index);
     asio::co_spawn(ex, std::move(holder), asio::detached);
   }
@@ -125,10 +128,13 @@ asio::awaitable<void> run_idle(RunContext& ctx) {
     if (run.holding[i]) ++ctx.stats.idle_held_at_end;
     if (run.conns[i]) run.conns[i]->close();
   }
-  // Let the holders see their sockets close before `run` goes away.
-  asio::steady_timer settle(ex, std::chrono::milliseconds(100));
-  auto settled = co_await settle.async_wait(asio::as_tuple(asio::use_awaitable));
-  (void)settled;
+  // `run` must outlive every holder: wait until each has seen its socket close.
+  asio::steady_timer settle(ex);
+  while (run.holders > 0) {
+    settle.expires_after(std::chrono::milliseconds(10));
+    auto settled = co_await settle.async_wait(asio::as_tuple(asio::use_awaitable));
+    (void)settled;
+  }
 }
 
 }  // namespace sluice::loadgen

@@ -94,10 +94,14 @@ int main(int argc, char** argv) {
   ctx.end = start + run_time;
   ctx.last_done = start;
   // A hard stop: no transaction starts after --duration, and those in flight
-  // get one step timeout to finish (idle mode: connect phase + hold + margin).
+  // get one step timeout to finish. Idle mode: the hold, plus the connect
+  // phase at its slowest (every batch of --connect-burst connects taking a
+  // whole step timeout for each of its three steps), plus a margin.
   asio::steady_timer hard_stop(ioc);
   const auto grace = std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(options.timeout_s));
-  hard_stop.expires_after(options.mode == Mode::idle ? run_time + 2 * grace + std::chrono::seconds(5) : run_time + grace);
+  const auto batches = (options.connections + options.connect_burst - 1) / options.connect_burst;
+  hard_stop.expires_after(options.mode == Mode::idle ? run_time + 3 * batches * grace + std::chrono::seconds(5)
+                                                     : run_time + grace);
   hard_stop.async_wait([&](const boost::system::error_code& e) {
     if (!e) {
       stats.error("stopped_in_flight");
