@@ -19,7 +19,7 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config
 test_pkgs=(python3 python3-pytest python3-yaml swaks nginx-light libnginx-mod-mail haproxy
   clang libclang-rt-14-dev iproute2 procps exim4-daemon-light unbound
   libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase
-  prometheus)
+  prometheus openssl gnuplot-nox)
 
 pkgs=("${build_pkgs[@]}")
 [[ $what == test ]] && pkgs+=("${test_pkgs[@]}")
