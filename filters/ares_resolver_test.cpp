@@ -3,6 +3,7 @@
 // cancellation, shutdown with queries in flight, the per-worker cache, and
 // many concurrent queries on two worker threads.
 #include "filters/ares_resolver.hpp"
+#include "metrics/sluice_metrics.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 #include <optional>
 
 #include "filters/caching_resolver.hpp"
+#include "metrics/sluice_metrics.hpp"
 #include "filters/dns_test_server.hpp"
 #include "gateway/worker.hpp"
 
@@ -348,6 +350,27 @@ TEST_F(DnsCacheServerTest, SecondQueryIsAnsweredWithoutTheServer) {
   // A name never asked is not in the cache: with the server gone it fails.
   const DnsAnswer other = ask("spf.example.test", DnsType::TXT);
   EXPECT_NE(other.status, DnsStatus::ok);
+}
+
+// The metrics families (docs/metrics.md): misses go upstream and are timed
+// and counted by type and status; hits are counted apart. The registry is
+// process-wide, so the test compares before and after.
+TEST_F(DnsCacheServerTest, QueriesAndCacheLookupsAreCounted) {
+  auto& m = metrics::sluice_metrics();
+  auto& hits = m.dns_cache_lookups.with({"hit"});
+  auto& misses = m.dns_cache_lookups.with({"miss"});
+  auto& a_ok = m.dns_queries.with({"A", "ok"});
+  auto& txt_nx = m.dns_queries.with({"TXT", "nxdomain"});
+  const double h0 = hits.value(), m0 = misses.value(), ok0 = a_ok.value(), nx0 = txt_nx.value();
+  const auto t0 = m.dns_query_seconds.snapshot().count;
+  ASSERT_EQ(ask("a.example.test", DnsType::A).status, DnsStatus::ok);
+  ASSERT_EQ(ask("a.example.test", DnsType::A).status, DnsStatus::ok);
+  ASSERT_EQ(ask("nope.example.test", DnsType::TXT).status, DnsStatus::nxdomain);
+  EXPECT_EQ(hits.value() - h0, 1);
+  EXPECT_EQ(misses.value() - m0, 2);
+  EXPECT_EQ(a_ok.value() - ok0, 1);
+  EXPECT_EQ(txt_nx.value() - nx0, 1);
+  EXPECT_EQ(m.dns_query_seconds.snapshot().count - t0, 2u);
 }
 
 TEST_F(DnsCacheServerTest, AnswerExpiresWithItsTtl) {

@@ -81,7 +81,18 @@ SluiceMetrics::SluiceMetrics()
                                                    {1, 2, 4, 8, 16, 32, 64, 128, 256, 512}).with({})),
       spool_commit_failures(registry.counter("sluice_spool_commit_failures_total",
                                              "Spool commits that failed, by reason.", {"reason"})),
-      queue_messages(registry.gauge("sluice_queue_messages", "Messages in the queue, by state.", {"state"})) {
+      queue_messages(registry.gauge("sluice_queue_messages", "Messages in the queue, by state.", {"state"})),
+      dns_queries(registry.counter("sluice_dns_queries_total",
+                                   "DNS queries sent to the resolvers (cache misses), by record type and outcome.",
+                                   {"type", "status"})),
+      dns_query_seconds(registry.histogram("sluice_dns_query_seconds",
+                                           "Time from sending a DNS query to its answer (cache misses only).", {},
+                                           {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                            2.5, 5, 10})
+                            .with({})),
+      dns_cache_lookups(registry.counter("sluice_dns_cache_lookups_total",
+                                         "DNS questions asked of the per-worker cache, by hit or miss.",
+                                         {"result"})) {
   for (std::size_t i = 0; i < rejected_.size(); ++i) rejected_[i] = &sessions_rejected.with({kRejectNames[i]});
   for (std::size_t i = 0; i < messages_.size(); ++i)
     messages_[i] = &messages.with({kOutcomeLabels[i].outcome, kOutcomeLabels[i].reason});

@@ -84,6 +84,10 @@ class SluiceMetrics {
   Histogram& spool_messages_per_commit;
   Family<Counter>& spool_commit_failures;  // {reason}
   Family<Gauge>& queue_messages;           // {state}
+  // DNS (filters/caching_resolver.cpp).
+  Family<Counter>& dns_queries;            // {type, status}: upstream queries
+  Histogram& dns_query_seconds;            // upstream latency
+  Family<Counter>& dns_cache_lookups;      // {result}: hit | miss
   // Totals logged at shutdown.
   struct MessageTotals {
     std::uint64_t accepted = 0, rejected = 0, deferred = 0;
