@@ -311,7 +311,10 @@ asio::awaitable<HostOutcome> Evaluation::check(const std::string& domain, bool w
     if (found == Match::yes) {
       out.verdict = verdict_for(m.qualifier);
       mechanism = m.text;
-      if (out.verdict == SpfVerdict::fail && want_explanation) out.explanation = co_await explanation(record, domain);
+      if (out.verdict == SpfVerdict::fail && want_explanation) {
+        std::string text = co_await explanation(record, domain);  // named: GCC 12 rule
+        out.explanation = std::move(text);
+      }
       co_return out;
     }
   }

@@ -1,10 +1,10 @@
 #include "filters/spf_macro.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <vector>
-
-#include "filters/resolver.hpp"
 
 namespace sluice::filters {
 
@@ -13,6 +13,14 @@ namespace {
 bool is_v4(const gateway::IpBytes& ip) {
   return std::all_of(ip.begin(), ip.begin() + 10, [](std::uint8_t b) { return b == 0; }) && ip[10] == 0xff &&
          ip[11] == 0xff;
+}
+
+// "192.0.2.1" or "2001:db8::1". Not resolver.hpp's ip_text: this file stays
+// free of Asio so the fuzz targets can link it alone.
+std::string address_text(const gateway::IpBytes& ip) {
+  char buf[INET6_ADDRSTRLEN];
+  if (is_v4(ip)) return inet_ntop(AF_INET, ip.data() + 12, buf, sizeof buf) ? buf : "";
+  return inet_ntop(AF_INET6, ip.data(), buf, sizeof buf) ? buf : "";
 }
 
 bool is_delimiter(char c) { return std::string_view(".-+,/_=").find(c) != std::string_view::npos; }
@@ -51,11 +59,11 @@ std::string letter_value(char letter, const SpfMacroValues& v) {
     case 'l': return std::string(v.local_part);
     case 'o': return std::string(v.sender_domain);
     case 'd': return std::string(v.domain);
-    case 'i': return is_v4(v.ip) ? ip_text(v.ip) : dotted_nibbles(v.ip);
+    case 'i': return is_v4(v.ip) ? address_text(v.ip) : dotted_nibbles(v.ip);
     case 'p': return v.validated_name.empty() ? "unknown" : std::string(v.validated_name);
     case 'h': return std::string(v.helo);
     case 'v': return is_v4(v.ip) ? "in-addr" : "ip6";
-    case 'c': return ip_text(v.ip);
+    case 'c': return address_text(v.ip);
     case 'r': return v.receiver.empty() ? "unknown" : std::string(v.receiver);
     case 't': return std::to_string(v.now);
   }
