@@ -78,7 +78,7 @@ class Evaluation {
   asio::awaitable<Match> match(const SpfMechanism& m, const std::string& domain);
   asio::awaitable<Match> match_addresses(const std::string& name, const SpfMechanism& m, bool count_void);
   asio::awaitable<Match> match_mx(const std::string& target, const SpfMechanism& m);
-  asio::awaitable<std::vector<std::string>> validated_names(const std::string& target);
+  asio::awaitable<std::vector<std::string>> validated_names(const std::string& target, bool count_void);
   asio::awaitable<std::string> explanation(const SpfRecord& record, const std::string& domain);
   asio::awaitable<std::optional<std::string>> target_of(const std::string& spec, const std::string& domain);
 
@@ -112,13 +112,16 @@ class Evaluation {
 
 // %{p} and the ptr mechanism: names of the client's address whose own
 // addresses include it (RFC 7208 5.5), at most 10 tried; DNS errors here
-// just leave a name out. Names within `target` come first.
-asio::awaitable<std::vector<std::string>> Evaluation::validated_names(const std::string& target) {
+// just leave a name out. Names within `target` come first. Only the ptr
+// mechanism's PTR lookup counts as a void lookup; %{p}'s does not (it is
+// not a term, and its failure only makes the name "unknown").
+asio::awaitable<std::vector<std::string>> Evaluation::validated_names(const std::string& target,
+                                                                       bool count_void) {
   std::vector<std::string> out;
   const std::string reverse = reverse_name(request_.ip);
   DnsAnswer ptr = co_await resolver_.query(reverse, DnsType::PTR);
   if (!ptr.ok()) {
-    note_void(ptr.status, reverse);
+    if (count_void) note_void(ptr.status, reverse);
     co_return out;
   }
   const DnsType type = is_v4(request_.ip) ? DnsType::A : DnsType::AAAA;
@@ -138,7 +141,7 @@ asio::awaitable<std::optional<std::string>> Evaluation::target_of(const std::str
   if (spec.empty()) co_return domain;
   std::string validated;
   if (mentions_macro(spec, 'p')) {
-    std::vector<std::string> names = co_await validated_names(domain);
+    std::vector<std::string> names = co_await validated_names(domain, false);
     validated = names.empty() ? "unknown" : names.front();
   }
   const SpfMacroValues v = values(domain, validated);
@@ -209,7 +212,7 @@ asio::awaitable<Match> Evaluation::match(const SpfMechanism& m, const std::strin
       co_return found;
     }
     case SpfMechanismKind::ptr: {
-      std::vector<std::string> names = co_await validated_names(*target);
+      std::vector<std::string> names = co_await validated_names(*target, true);
       if (void_lookups > kSpfMaxVoidLookups) {
         problem = "more than " + std::to_string(kSpfMaxVoidLookups) + " void lookups";
         co_return Match::permerror;
@@ -259,7 +262,7 @@ asio::awaitable<std::string> Evaluation::explanation(const SpfRecord& record, co
   if (!answer.ok() || answer.texts.size() != 1) co_return text;
   std::string validated;
   if (mentions_macro(answer.texts.front().text, 'p')) {
-    std::vector<std::string> names = co_await validated_names(domain);
+    std::vector<std::string> names = co_await validated_names(domain, false);
     validated = names.empty() ? "unknown" : names.front();
   }
   const SpfMacroValues with_p = values(domain, validated);
