@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <optional>
 
 #include "filters/ares_resolver.hpp"
@@ -157,6 +160,42 @@ TEST(SpfCheckTimeout, SilentServerIsATemperror) {
   const SpfResult r = run(ctx, resolver, make_mail_from_request(ip("192.0.2.1"), "a@example.test", "h", ""));
   EXPECT_EQ(r.verdict, SpfVerdict::temperror);
   EXPECT_NE(r.problem.find("timeout"), std::string::npos) << r.problem;
+}
+
+// The filter chain bounds a check by racing it against its own timer: the
+// check must give up at once, not when c-ares would time out.
+TEST(SpfCheckTimeout, CancelledByTheCallersDeadlineAtOnce) {
+  using namespace asio::experimental::awaitable_operators;
+  SilentServer silent;
+  asio::io_context ctx;
+  gateway::DnsConfig c;
+  c.servers = {"127.0.0.1"};
+  c.port = silent.port();
+  c.timeout = std::chrono::milliseconds(3000);
+  c.tries = 1;
+  AresResolver resolver(ctx, c);
+  const SpfRequest request = make_mail_from_request(ip("192.0.2.1"), "a@example.test", "h", "");
+  std::optional<bool> check_won;
+  auto race = [&]() -> asio::awaitable<void> {
+    asio::steady_timer deadline(ctx, std::chrono::milliseconds(100));
+    auto wait = deadline.async_wait(asio::use_awaitable);
+    auto spf = check_host(resolver, request);
+    auto winner = co_await (std::move(spf) || std::move(wait));
+    check_won = winner.index() == 0;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  asio::co_spawn(ctx, race(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  while (!check_won && ctx.run_one_for(std::chrono::seconds(10)) > 0) {
+  }
+  ASSERT_TRUE(check_won.has_value());
+  EXPECT_FALSE(*check_won);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  // The late c-ares timeout completes into nobody, cleanly.
+  ctx.restart();
+  ctx.run_for(std::chrono::milliseconds(3500));
+  EXPECT_EQ(resolver.in_flight(), 0u);
 }
 
 }  // namespace
