@@ -5,11 +5,11 @@
 // (the rest after options.h)
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ed25519.h>
+#include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/rsa.h>
 #include <wolfssl/wolfcrypt/sha.h>
 #include <wolfssl/wolfcrypt/sha256.h>
-#include <wolfssl/wolfcrypt/signature.h>
 
 #include <cstring>
 #include <vector>
@@ -39,6 +39,17 @@ struct RsaPublic {
   }
   ~RsaPublic() { wc_FreeRsaKey(&key); }
 };
+
+// EMSA-PKCS1-v1_5's DigestInfo (RFC 8017 9.2): the hash's DER prefix and
+// the hash. wolfCrypt's *Hash signature calls expect it already encoded.
+std::string digest_info(DkimAlgorithm algorithm, std::string_view hash) {
+  std::string out(hash.size() + 64, '\0');  // DER prefixes are under 20 bytes
+  const word32 len = wc_EncodeSignature(reinterpret_cast<byte*>(out.data()), bytes_of(hash),
+                                        static_cast<word32>(hash.size()),
+                                        wc_HashGetOID(wc_hash(algorithm)));
+  out.resize(len);
+  return out;
+}
 
 }  // namespace
 
@@ -137,12 +148,16 @@ bool verify_signature(const DkimPublicKey& key, DkimAlgorithm algorithm,
   if (!rsa.ok) return false;
   // The signature must be exactly the modulus size (RFC 8017 8.2.2 step 1).
   if (signature.size() != static_cast<std::size_t>(wc_RsaEncryptSize(&rsa.key))) return false;
-  // RSA_W_ENC: wolfCrypt wraps the hash in its DigestInfo and compares the
-  // whole decoded block (EMSA-PKCS1-v1_5).
-  return wc_SignatureVerifyHash(wc_hash(algorithm), WC_SIGNATURE_TYPE_RSA_W_ENC,
-                                bytes_of(data_hash), static_cast<word32>(data_hash.size()),
-                                bytes_of(signature), static_cast<word32>(signature.size()),
-                                &rsa.key, sizeof rsa.key) == 0;
+  // Recover the padded block's payload and compare it, whole, with the
+  // DigestInfo we expect (EMSA-PKCS1-v1_5 verification by re-encoding).
+  std::string block(signature);
+  byte* payload = nullptr;
+  const int len = wc_RsaSSL_VerifyInline(reinterpret_cast<byte*>(block.data()),
+                                         static_cast<word32>(block.size()), &payload, &rsa.key);
+  if (len <= 0 || payload == nullptr) return false;
+  const std::string expected = digest_info(algorithm, data_hash);
+  return static_cast<std::size_t>(len) == expected.size() &&
+         std::memcmp(payload, expected.data(), expected.size()) == 0;
 }
 
 struct DkimPrivateKey::State {
@@ -225,13 +240,12 @@ std::optional<std::string> DkimPrivateKey::sign(DkimAlgorithm algorithm,
   const int size = wc_RsaEncryptSize(&state_->rsa);
   std::string sig(static_cast<std::size_t>(size), '\0');
   word32 len = static_cast<word32>(size);
-  const int rc = wc_SignatureGenerateHash(
-      wc_hash(algorithm), WC_SIGNATURE_TYPE_RSA_W_ENC, bytes_of(data_hash),
-      static_cast<word32>(data_hash.size()), reinterpret_cast<byte*>(sig.data()), &len,
-      &state_->rsa, sizeof state_->rsa, &rng);
+  const std::string encoded = digest_info(algorithm, data_hash);
+  const int rc = wc_RsaSSL_Sign(bytes_of(encoded), static_cast<word32>(encoded.size()),
+                                reinterpret_cast<byte*>(sig.data()), len, &state_->rsa, &rng);
   wc_FreeRng(&rng);
-  if (rc != 0) return std::nullopt;
-  sig.resize(len);
+  if (rc <= 0) return std::nullopt;
+  sig.resize(static_cast<std::size_t>(rc));
   return sig;
 }
 
