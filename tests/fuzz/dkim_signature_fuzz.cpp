@@ -6,7 +6,7 @@
 // and From in h=; i= lies within d=; emptying b= of a field never grows it
 // and is idempotent; relaxed body canonicalization is idempotent (feeding
 // its own output gives the same bytes) and does not depend on how the input
-// is split; base64 round-trips what it decodes.
+// is split; base64 re-encodes what it decodes to the same bytes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -71,6 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(canonical_body(whole, canon, 4096) == whole);
   }
 
-  if (const auto decoded = base64_decode(in)) check(base64_encode(*decoded) == in);
+  // Non-zero bits in the last character's unused part are accepted (RFC
+  // 4648 3.5 leaves it to the decoder), so compare decoded bytes.
+  if (const auto decoded = base64_decode(in)) check(base64_decode(base64_encode(*decoded)) == decoded);
   return 0;
 }
