@@ -5,7 +5,8 @@
 # (swaks, nginx's mail proxy, haproxy, clang for fuzzing, Exim 4.96 reading
 # our queuefile export (tests/integration/exim_peer.py), Postfix's
 # smtp-source unpacked with dpkg -x so it never conflicts with an installed MTA;
-# prometheus for promtool and a real scraping server in test_metrics.py).
+# prometheus for promtool and a real scraping server in test_metrics.py;
+# dkimpy and OpenDKIM's tools sign the messages the DKIM tests verify).
 set -euo pipefail
 what=${1:-build}
 export DEBIAN_FRONTEND=noninteractive
@@ -19,7 +20,7 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config
 test_pkgs=(python3 python3-pytest python3-yaml swaks nginx-light libnginx-mod-mail haproxy
   clang libclang-rt-14-dev iproute2 procps exim4-daemon-light unbound
   libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase
-  prometheus openssl gnuplot-nox)
+  prometheus openssl gnuplot-nox python3-dkim python3-nacl opendkim-tools)
 
 pkgs=("${build_pkgs[@]}")
 [[ $what == test ]] && pkgs+=("${test_pkgs[@]}")
