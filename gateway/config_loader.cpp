@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 
+#include "gateway/config_tls.hpp"
 #include "gateway/config_values.hpp"
 
 namespace sluice::gateway {
@@ -59,6 +60,7 @@ void read_listener(TableReader& r, ListenerConfig& l) {
   r.integer("port", 1, 65535, l.port);
   r.boolean("proxy_protocol", l.proxy_protocol);
   const bool trusted_bad = !r.networks("proxy_trusted", l.proxy_trusted) && r.toml_table().contains("proxy_trusted");
+  read_listener_tls(r, l);
   r.finish();
   // A PROXY header is only read from proxy_trusted sources; with none, every
   // connection would be dropped. Refuse the config rather than run it. (Not
@@ -239,6 +241,8 @@ void read_config(const toml::table& root, Config& cfg, ProblemSink& sink) {
   if (auto r = top.table("spool")) read_spool(*r, cfg.spool);
   if (auto r = top.table("queue")) read_queue(*r, cfg.queue);
   read_routes(top, cfg.lookups.recheck_interval, cfg.routes);
+  if (auto r = top.table("tls")) read_tls(*r, cfg.tls);
+  check_listeners_tls(cfg.listeners, cfg.tls, sink);
   top.finish();
 }
 

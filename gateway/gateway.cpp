@@ -21,6 +21,7 @@
 #include "gateway/routes.hpp"
 #include "storage/lmdb_spool.hpp"
 #include "storage/queue_runner.hpp"
+#include "tls/context_registry.hpp"
 
 namespace sluice::gateway {
 
@@ -52,6 +53,10 @@ class Process {
  public:
   Process(ConfigPtr config, std::string path) : path_(std::move(path)) {
     services_.config.store(config);
+    // Certificates first: a missing or broken one is a start-up error that names the file.
+    std::string tls_error;
+    if (!tls_.apply(*config, tls_error)) throw std::runtime_error("tls: " + tls_error);
+    services_.tls = &tls_;
     unsigned n = config->workers ? config->workers : std::max(1u, std::thread::hardware_concurrency());
     pool_ = std::make_unique<storage::BlockingPool>(config->spool.io_threads);
     for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i));
@@ -83,6 +88,7 @@ class Process {
       }
     };
     signals.async_wait(on_signal);
+    schedule_tls_check();
     main_.run();
     for (auto& w : workers_) w->stop_and_join();
     auto& c = metrics::server_counters();
@@ -169,6 +175,13 @@ class Process {
       log_error("reload_refused").field("problem", e.what());
       return;
     }
+    // Certificates, keys, OCSP files and ticket keys of the new config: all
+    // usable, or the reload is refused and the ones in use stay.
+    std::string tls_error;
+    if (!tls_.apply(*load.config, tls_error)) {
+      log_error("reload_refused").field("problem", "tls: " + tls_error);
+      return;
+    }
     set_log_options(load.config->log.format, load.config->log.level);
     services_.config.store(load.config);
     if (runner_) {
@@ -193,6 +206,17 @@ class Process {
       listeners_[key] = std::move(ls);
     }
     log_info("reloaded").field("config", path_);
+  }
+
+  // Certificate, key, OCSP and ticket-key files are polled (stat) here on the
+  // main thread, never on a worker.
+  void schedule_tls_check() {
+    tls_timer_.expires_after(services_.config.load()->tls.reload_check_interval);
+    tls_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      tls_.check_files();
+      schedule_tls_check();
+    });
   }
 
   void begin_drain() {
@@ -229,6 +253,8 @@ class Process {
   std::string path_;
   asio::io_context main_{1};
   asio::steady_timer timer_{main_};
+  asio::steady_timer tls_timer_{main_};
+  tls::ContextRegistry tls_;  // before services_ and the workers: sessions use its contexts
   Services services_;
   // Destruction runs bottom-up: listeners, then workers (their sessions may
   // still hold spool writers), then the spool and its I/O pool.

@@ -14,6 +14,7 @@
 #include "gateway/config.hpp"
 #include "protocol/connection_io.hpp"
 #include "storage/spool.hpp"
+#include "tls/server_context.hpp"
 
 namespace sluice::protocol {
 
@@ -23,6 +24,7 @@ struct ConnectionContext {
   storage::Spool* spool;
   ConnectionControl* control;                 // owned by the worker's registry
   std::string connection_id;
+  std::shared_ptr<tls::ServerContext> tls;    // the listener's TLS context; nullptr when tls = "off"
 };
 
 boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket&& socket, ConnectionContext&& ctx);

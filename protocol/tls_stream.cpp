@@ -1,0 +1,152 @@
+// The one translation unit that includes Asio's ssl layer (on wolfSSL:
+// BOOST_ASIO_USE_WOLFSSL, wolfSSL's options first, its OpenSSL-compatible
+// headers first on the include path; see CMakeLists.txt).
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include "protocol/tls_stream.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "metrics/tls_counters.hpp"
+
+namespace sluice::protocol {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using metrics::TlsCounters;
+
+namespace {
+
+constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
+thread_local unsigned handshakes_running = 0;
+
+IoResult classify(const boost::system::error_code& ec, std::size_t n) {
+  if (!ec) return {IoStatus::ok, n};
+  if (ec == asio::error::operation_aborted) return {IoStatus::interrupted, n};
+  return {IoStatus::closed, n};  // EOF, reset, stream_truncated, a TLS alert
+}
+
+class AsioTlsStream final : public TlsStream {
+ public:
+  AsioTlsStream(asio::ip::tcp::socket& socket, std::shared_ptr<tls::ServerContext> context,
+                std::unique_ptr<tls::HandshakeNotes> notes, SSL* ssl)
+      : context_(std::move(context)), notes_(std::move(notes)), stream_(socket, ssl) {}
+
+  asio::awaitable<TlsOutcome> handshake(std::chrono::steady_clock::duration timeout,
+                                        std::string_view already_read) override {
+    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    auto hs = stream_.async_handshake(asio::ssl::stream_base::server,
+                                      asio::buffer(already_read.data(), already_read.size()), kAsTuple);
+    auto expiry = timer.async_wait(kAsTuple);
+    auto either = std::move(hs) || std::move(expiry);
+    auto result = co_await std::move(either);
+    TlsOutcome out;
+    auto& counters = metrics::tls_counters();
+    if (result.index() == 1) {
+      out.timed_out = true;
+      out.error = "handshake timeout";
+      TlsCounters::add(counters.handshake_timeouts);
+      co_return out;
+    }
+    auto [ec, consumed] = std::get<0>(result);
+    (void)consumed;
+    if (ec) {
+      out.error = ec.message();
+      TlsCounters::add(counters.handshake_failures);
+      co_return out;
+    }
+    SSL* ssl = stream_.native_handle();
+    out.ok = true;
+    out.version = wolfSSL_get_version(ssl);
+    const char* cipher = wolfSSL_CIPHER_get_name(wolfSSL_get_current_cipher(ssl));
+    out.cipher = cipher ? cipher : "";
+    out.resumed = wolfSSL_session_reused(ssl) == 1;
+    out.notes = *notes_;
+    const std::size_t v = out.version == "TLSv1.3" ? metrics::kTls13 : metrics::kTls12;
+    TlsCounters::add(out.resumed ? counters.handshakes_resumed[v] : counters.handshakes_full[v]);
+    co_return out;
+  }
+
+  asio::awaitable<IoResult> read_some(std::span<char> buf, std::chrono::steady_clock::duration timeout) override {
+    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    auto read = stream_.async_read_some(asio::buffer(buf.data(), buf.size()), kAsTuple);
+    auto expiry = timer.async_wait(kAsTuple);
+    auto either = std::move(read) || std::move(expiry);
+    auto result = co_await std::move(either);
+    if (result.index() == 1) co_return IoResult{IoStatus::timeout, 0};
+    auto [ec, n] = std::get<0>(result);
+    co_return classify(ec, n);
+  }
+
+  IoResult read_available(std::span<char> buf) override {
+    // Only what the TLS layer has already decrypted: reading the socket
+    // synchronously here could leave a record half-processed.
+    if (wolfSSL_pending(stream_.native_handle()) <= 0) return {IoStatus::would_block, 0};
+    boost::system::error_code ec;
+    const std::size_t n = stream_.read_some(asio::buffer(buf.data(), buf.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return {IoStatus::would_block, n};
+    if (ec) return {IoStatus::closed, n};
+    return {IoStatus::ok, n};
+  }
+
+  asio::awaitable<IoResult> write_all(std::string_view data, std::chrono::steady_clock::duration timeout) override {
+    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    auto write = asio::async_write(stream_, asio::buffer(data.data(), data.size()), kAsTuple);
+    auto expiry = timer.async_wait(kAsTuple);
+    auto either = std::move(write) || std::move(expiry);
+    auto result = co_await std::move(either);
+    if (result.index() == 1) co_return IoResult{IoStatus::timeout, 0};
+    auto [ec, n] = std::get<0>(result);
+    co_return classify(ec, n);
+  }
+
+  void shutdown() override {
+    boost::system::error_code ec;
+    stream_.shutdown(ec);  // sends close_notify; the socket is non-blocking, so no wait for the peer's
+  }
+
+ private:
+  std::shared_ptr<tls::ServerContext> context_;   // the session's certificates live as long as it
+  std::unique_ptr<tls::HandshakeNotes> notes_;    // written by the handshake callbacks
+  asio::ssl::stream<asio::ip::tcp::socket&> stream_;
+};
+
+}  // namespace
+
+std::string TlsOutcome::resumption_bits() const {
+  std::string bits = "S";  // built with session tickets (HAVE_SESSION_TICKET)
+  if (notes.client_asked_ticket) bits += 'A';
+  if (notes.ticket_offered) bits += 'O';
+  if (notes.ticket_issued) bits += 'I';
+  if (resumed) bits += 'R';
+  return bits;
+}
+
+std::unique_ptr<TlsStream> TlsStream::make(asio::ip::tcp::socket& socket, std::shared_ptr<tls::ServerContext> context) {
+  auto notes = std::make_unique<tls::HandshakeNotes>();
+  SSL* ssl = static_cast<SSL*>(context->new_session(notes.get()));
+  if (!ssl) return nullptr;
+  return std::make_unique<AsioTlsStream>(socket, std::move(context), std::move(notes), ssl);
+}
+
+bool try_begin_handshake(unsigned limit) {
+  if (handshakes_running >= limit) {
+    TlsCounters::add(metrics::tls_counters().handshakes_refused_busy);
+    return false;
+  }
+  ++handshakes_running;
+  return true;
+}
+
+void end_handshake() {
+  if (handshakes_running > 0) --handshakes_running;
+}
+
+}  // namespace sluice::protocol

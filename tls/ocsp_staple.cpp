@@ -1,0 +1,137 @@
+#include "tls/ocsp_staple.hpp"
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/ocsp.h>
+#include <wolfssl/wolfcrypt/types.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "gateway/log.hpp"
+#include "metrics/tls_counters.hpp"
+#include "tls/server_context.hpp"
+
+namespace sluice::tls {
+
+namespace fs = std::filesystem;
+using metrics::TlsCounters;
+
+namespace {
+
+constexpr std::uintmax_t kMaxOcspBytes = 64 * 1024;
+
+std::string signature_of(const std::string& path) {
+  std::error_code ec;
+  const auto t = fs::last_write_time(path, ec);
+  const auto size = fs::file_size(path, ec);
+  if (ec) return "missing";
+  return std::to_string(t.time_since_epoch().count()) + ":" + std::to_string(size);
+}
+
+std::time_t to_time(const WOLFSSL_ASN1_TIME* t) {
+  struct tm tm {};
+  if (!t || wolfSSL_ASN1_TIME_to_tm(t, &tm) != WOLFSSL_SUCCESS) return 0;
+  return timegm(&tm);
+}
+
+// RFC 6066 8: answer a status_request with our response, if we have a fresh one.
+int status_callback(WOLFSSL* ssl, void* arg) {
+  auto* staple = static_cast<OcspStaple*>(arg);
+  if (HandshakeNotes* notes = handshake_notes(ssl)) notes->ocsp_requested = true;
+  auto r = staple->current(std::time(nullptr));
+  if (!r) return SSL_TLSEXT_ERR_NOACK;
+  auto* copy = static_cast<unsigned char*>(XMALLOC(r->der.size(), nullptr, DYNAMIC_TYPE_OPENSSL));
+  if (!copy) return SSL_TLSEXT_ERR_NOACK;
+  std::memcpy(copy, r->der.data(), r->der.size());
+  // wolfSSL owns `copy` from here and frees it with the session.
+  wolfSSL_set_tlsext_status_ocsp_resp(ssl, copy, static_cast<int>(r->der.size()));
+  if (HandshakeNotes* notes = handshake_notes(ssl)) notes->ocsp_stapled = true;
+  TlsCounters::add(metrics::tls_counters().ocsp_stapled);
+  return SSL_TLSEXT_ERR_OK;
+}
+
+}  // namespace
+
+bool parse_ocsp_response(std::vector<unsigned char> der, OcspResponseFile& out, std::string& error) {
+  const unsigned char* p = der.data();
+  OcspResponse* resp = wolfSSL_d2i_OCSP_RESPONSE(nullptr, &p, static_cast<int>(der.size()));
+  if (!resp) {
+    error = "not a DER OCSP response";
+    return false;
+  }
+  bool ok = false;
+  if (wolfSSL_OCSP_response_status(resp) != OCSP_SUCCESSFUL) {
+    error = "OCSP response status is not successful";
+  } else if (WOLFSSL_OCSP_BASICRESP* basic = wolfSSL_OCSP_response_get1_basic(resp)) {
+    WOLFSSL_OCSP_SINGLERESP* single = wolfSSL_OCSP_resp_get0(basic, 0);
+    WOLFSSL_ASN1_TIME *revtime = nullptr, *thisupd = nullptr, *nextupd = nullptr;
+    int reason = 0;
+    if (!single) {
+      error = "OCSP response holds no certificate status";
+    } else {
+      wolfSSL_OCSP_single_get0_status(single, &reason, &revtime, &thisupd, &nextupd);
+      out.next_update = to_time(nextupd);
+      ok = true;
+    }
+    wolfSSL_OCSP_BASICRESP_free(basic);
+  } else {
+    error = "not a basic OCSP response";
+  }
+  wolfSSL_OCSP_RESPONSE_free(resp);
+  if (ok) out.der = std::move(der);
+  return ok;
+}
+
+OcspStaple::OcspStaple(std::string listener, std::string path) : listener_(std::move(listener)), path_(std::move(path)) {}
+
+void OcspStaple::install(void* wolfssl_ctx) {
+  auto* ctx = static_cast<WOLFSSL_CTX*>(wolfssl_ctx);
+  wolfSSL_CTX_set_tlsext_status_cb(ctx, status_callback);
+  wolfSSL_CTX_set_tlsext_status_arg(ctx, this);
+}
+
+void OcspStaple::refresh() {
+  const std::string sig = signature_of(path_);
+  if (sig == signature_) return;
+  signature_ = sig;
+  std::string error;
+  std::vector<unsigned char> der;
+  std::error_code ec;
+  if (sig == "missing") {
+    error = "cannot read the file";
+  } else if (fs::file_size(path_, ec) > kMaxOcspBytes) {
+    error = "larger than 64 KiB";
+  } else {
+    std::ifstream in(path_, std::ios::binary);
+    der.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) error = "cannot read the file";
+  }
+  OcspResponseFile parsed;
+  if (error.empty() && parse_ocsp_response(std::move(der), parsed, error)) {
+    response_.store(std::make_shared<const OcspResponseFile>(std::move(parsed)));
+    stale_logged_ = false;
+    gateway::log_info("tls_ocsp_loaded").field("listener", listener_).field("file", path_)
+        .field("next_update", static_cast<std::int64_t>(response_.load()->next_update));
+    return;
+  }
+  gateway::log_error("tls_ocsp_refused").field("listener", listener_).field("file", path_).field("error", error)
+      .field("effect", response_.load() ? "previous response kept" : "no stapling");
+}
+
+std::shared_ptr<const OcspResponseFile> OcspStaple::current(std::time_t now) const {
+  auto r = response_.load();
+  if (!r) return nullptr;
+  if (r->next_update != 0 && now > r->next_update) {
+    TlsCounters::add(metrics::tls_counters().ocsp_stale_skipped);
+    if (!stale_logged_.exchange(true))
+      gateway::log_warn("tls_ocsp_stale").field("listener", listener_).field("file", path_)
+          .field("next_update", static_cast<std::int64_t>(r->next_update)).field("effect", "not stapled");
+    return nullptr;
+  }
+  return r;
+}
+
+}  // namespace sluice::tls

@@ -1,0 +1,215 @@
+#include "tls/server_context.hpp"
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <mutex>
+
+#include "gateway/log.hpp"
+#include "metrics/tls_counters.hpp"
+#include "tls/client_hello.hpp"
+#include "tls/ocsp_staple.hpp"
+
+namespace sluice::tls {
+
+namespace fs = std::filesystem;
+using metrics::TlsCounters;
+
+struct ServerContext::Certificate {
+  WOLFSSL_CTX* ctx = nullptr;
+  gateway::TlsCertificateConfig config;
+  std::unique_ptr<OcspStaple> ocsp;  // nullptr: no OCSP file configured
+  ~Certificate() {
+    if (ctx) wolfSSL_CTX_free(ctx);
+  }
+};
+
+namespace {
+
+int notes_index() {
+  // asio keeps its verify callback in ex_data slot 0 (SSL_set_app_data): take our own.
+  // wolfSSL may hand out that very slot first.
+  static const int index = [] {
+    int i = wolfSSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    while (i == 0) i = wolfSSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return i;
+  }();
+  return index;
+}
+
+HandshakeNotes* notes_of(WOLFSSL* ssl) { return static_cast<HandshakeNotes*>(wolfSSL_get_ex_data(ssl, notes_index())); }
+}  // namespace
+
+HandshakeNotes* handshake_notes(void* ssl) { return notes_of(static_cast<WOLFSSL*>(ssl)); }
+
+namespace {
+
+// Printable ASCII only, for the log; a server name is a DNS name (RFC 6066 3).
+std::string sanitised(const char* s) {
+  std::string out;
+  for (; s && *s && out.size() < 255; ++s) out += (*s > ' ' && *s < 0x7f) ? *s : '?';
+  return out;
+}
+
+int ticket_callback(WOLFSSL* ssl, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ],
+                    unsigned char iv[WOLFSSL_TICKET_IV_SZ], unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc,
+                    unsigned char* ticket, int in_len, int* out_len, void* user) {
+  auto* keys = static_cast<TicketKeys*>(user);
+  HandshakeNotes* notes = notes_of(ssl);
+  auto& counters = metrics::tls_counters();
+  std::span<std::uint8_t> data(ticket, static_cast<std::size_t>(in_len));
+  if (enc) {
+    if (!keys->seal(std::span<std::uint8_t, 16>(key_name, 16), std::span<std::uint8_t, 16>(iv, 16),
+                    std::span<std::uint8_t, 32>(mac, 32), data))
+      return WOLFSSL_TICKET_RET_FATAL;
+    *out_len = in_len;
+    if (notes) notes->ticket_issued = true;
+    TlsCounters::add(counters.tickets_issued);
+    return WOLFSSL_TICKET_RET_OK;
+  }
+  if (notes) notes->ticket_offered = true;
+  TlsCounters::add(counters.tickets_offered);
+  const TicketOpen r = keys->open(std::span<const std::uint8_t, 16>(key_name, 16),
+                                  std::span<const std::uint8_t, 16>(iv, 16), std::span<const std::uint8_t, 32>(mac, 32),
+                                  data);
+  if (r == TicketOpen::unknown_key || r == TicketOpen::bad) {
+    TlsCounters::add(counters.tickets_refused);
+    return WOLFSSL_TICKET_RET_REJECT;  // a full handshake follows
+  }
+  *out_len = in_len;
+  if (notes) notes->ticket_opened = true;
+  return r == TicketOpen::ok_renew ? WOLFSSL_TICKET_RET_CREATE : WOLFSSL_TICKET_RET_OK;
+}
+
+// SNI (RFC 6066 3): switch the session to the certificate named for it; an
+// unknown or absent name keeps the default one.
+int servername_callback(WOLFSSL* ssl, int* /*alert*/, void* arg) {
+  auto* certs = static_cast<const std::vector<std::unique_ptr<ServerContext::Certificate>>*>(arg);
+  const char* name = wolfSSL_get_servername(ssl, WOLFSSL_SNI_HOST_NAME);
+  if (HandshakeNotes* notes = notes_of(ssl)) notes->sni = sanitised(name);
+  if (!name) return 0;
+  for (const auto& c : *certs)
+    for (const auto& n : c->config.names)
+      if (strcasecmp(n.c_str(), name) == 0) {
+        if (c.get() != certs->front().get()) wolfSSL_set_SSL_CTX(ssl, c->ctx);
+        return 0;
+      }
+  return 0;
+}
+
+// Sees the ClientHello for the resumption bits in the log.
+void message_callback(int write_p, int /*version*/, int content_type, const void* buf, size_t len, WOLFSSL* ssl,
+                      void* /*arg*/) {
+  if (write_p || content_type != 22 || len < 1) return;
+  const auto* p = static_cast<const std::uint8_t*>(buf);
+  if (p[0] != 1) return;  // not a ClientHello
+  HandshakeNotes* notes = notes_of(ssl);
+  if (!notes) return;
+  const ClientHelloFacts f = scan_client_hello(std::span<const std::uint8_t>(p, len));
+  notes->client_asked_ticket = f.asks_ticket;
+  notes->ocsp_requested = f.asks_ocsp;
+  if (f.offers_ticket) notes->ticket_offered = true;
+}
+
+std::string stat_signature(const std::vector<std::unique_ptr<ServerContext::Certificate>>& certs) {
+  std::string sig;
+  for (const auto& c : certs)
+    for (const std::string* f : {&c->config.cert, &c->config.key}) {
+      std::error_code ec;
+      const auto t = fs::last_write_time(*f, ec);
+      const auto size = fs::file_size(*f, ec);
+      sig += *f + ":" + std::to_string(t.time_since_epoch().count()) + ":" + std::to_string(size) + ";";
+    }
+  return sig;
+}
+
+}  // namespace
+
+std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
+                                                    const std::vector<gateway::TlsCertificateConfig>& certs,
+                                                    const gateway::TlsConfig& tls, std::shared_ptr<TicketKeys> keys,
+                                                    std::string& error) {
+  static std::once_flag init;
+  std::call_once(init, [] { wolfSSL_Init(); });
+  std::shared_ptr<ServerContext> sc(new ServerContext);
+  sc->listener_ = listener;
+  sc->keys_ = std::move(keys);
+  const std::string where = "listener " + listener + ": ";
+  if (certs.empty()) {
+    error = where + "no certificate";
+    return nullptr;
+  }
+  for (const auto& cc : certs) {
+    auto cert = std::make_unique<Certificate>();
+    cert->config = cc;
+    cert->ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+    if (!cert->ctx) {
+      error = where + "cannot create a TLS context";
+      return nullptr;
+    }
+    WOLFSSL_CTX* ctx = cert->ctx;
+    if (wolfSSL_CTX_SetMinVersion(ctx, tls.min_version == "1.3" ? WOLFSSL_TLSV1_3 : WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) {
+      error = where + "cannot set the minimum TLS version " + tls.min_version;
+      return nullptr;
+    }
+    if (wolfSSL_CTX_set_cipher_list(ctx, tls.ciphers.c_str()) != WOLFSSL_SUCCESS) {
+      error = where + "tls.ciphers: no usable cipher in \"" + tls.ciphers + "\"";
+      return nullptr;
+    }
+    if (wolfSSL_CTX_use_certificate_chain_file(ctx, cc.cert.c_str()) != WOLFSSL_SUCCESS) {
+      error = where + "cannot load the certificate chain " + cc.cert + " (missing, unreadable or not PEM)";
+      return nullptr;
+    }
+    if (wolfSSL_CTX_use_PrivateKey_file(ctx, cc.key.c_str(), WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS) {
+      error = where + "cannot load the private key " + cc.key + " (missing, unreadable or not PEM)";
+      return nullptr;
+    }
+    if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
+      error = where + "the key " + cc.key + " does not match the certificate " + cc.cert;
+      return nullptr;
+    }
+    // Stateless resumption only: no per-session memory on the server.
+    wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
+    if (tls.session_tickets && sc->keys_) {
+      wolfSSL_CTX_set_TicketEncCb(ctx, ticket_callback);
+      wolfSSL_CTX_set_TicketEncCtx(ctx, sc->keys_.get());
+      wolfSSL_CTX_set_TicketHint(ctx, static_cast<int>(tls.ticket_lifetime.count()));
+    } else {
+      wolfSSL_CTX_NoTicketTLSv12(ctx);
+      wolfSSL_CTX_set_num_tickets(ctx, 0);
+    }
+    if (!cc.ocsp.empty()) {
+      cert->ocsp = std::make_unique<OcspStaple>(listener, cc.ocsp);
+      cert->ocsp->install(ctx);
+    }
+    sc->certs_.push_back(std::move(cert));
+  }
+  WOLFSSL_CTX* first = sc->certs_.front()->ctx;
+  wolfSSL_CTX_set_servername_callback(first, servername_callback);
+  wolfSSL_CTX_set_servername_arg(first, &sc->certs_);
+  sc->signature_ = stat_signature(sc->certs_);
+  sc->refresh_ocsp();
+  return sc;
+}
+
+ServerContext::~ServerContext() = default;
+
+void* ServerContext::new_session(HandshakeNotes* notes) const {
+  WOLFSSL* ssl = wolfSSL_new(certs_.front()->ctx);
+  if (!ssl) return nullptr;
+  wolfSSL_set_ex_data(ssl, notes_index(), notes);
+  wolfSSL_set_msg_callback(ssl, message_callback);
+  return ssl;
+}
+
+bool ServerContext::files_changed() const { return stat_signature(certs_) != signature_; }
+
+void ServerContext::refresh_ocsp() const {
+  for (const auto& c : certs_)
+    if (c->ocsp) c->ocsp->refresh();
+}
+
+}  // namespace sluice::tls
