@@ -15,6 +15,10 @@
 #include <boost/asio/write.hpp>
 
 #include "metrics/tls_counters.hpp"
+#include "tls/client_hello.hpp"
+
+#include <sys/socket.h>
+#include <array>
 
 namespace sluice::protocol {
 
@@ -42,6 +46,12 @@ class AsioTlsStream final : public TlsStream {
   asio::awaitable<TlsOutcome> handshake(std::chrono::steady_clock::duration timeout,
                                         std::string_view already_read) override {
     asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    if (already_read.empty()) {
+      const bool readable = co_await wait_readable(timer);
+      if (readable) peek_client_hello();
+    } else {
+      note_client_hello(already_read);
+    }
     auto hs = stream_.async_handshake(asio::ssl::stream_base::server,
                                       asio::buffer(already_read.data(), already_read.size()), kAsTuple);
     auto expiry = timer.async_wait(kAsTuple);
@@ -72,6 +82,38 @@ class AsioTlsStream final : public TlsStream {
     const std::size_t v = out.version == "TLSv1.3" ? metrics::kTls13 : metrics::kTls12;
     TlsCounters::add(out.resumed ? counters.handshakes_resumed[v] : counters.handshakes_full[v]);
     co_return out;
+  }
+
+  // Waits until the ClientHello starts to arrive (or the deadline passes).
+  asio::awaitable<bool> wait_readable(asio::steady_timer& timer) {
+    auto ready = stream_.next_layer().async_wait(asio::socket_base::wait_read, kAsTuple);
+    auto expiry = timer.async_wait(kAsTuple);
+    auto either = std::move(ready) || std::move(expiry);
+    auto result = co_await std::move(either);
+    co_return result.index() == 0;
+  }
+
+  // wolfSSL does not show us the ClientHello, so look at it without taking
+  // it from the socket (MSG_PEEK): did the client ask for a ticket, offer
+  // one, ask for OCSP? Only for the log; a ClientHello split over several
+  // reads is simply not noted.
+  void peek_client_hello() {
+    std::array<std::uint8_t, 4096> buf;
+    const ssize_t n = ::recv(stream_.next_layer().native_handle(), buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) note_client_hello(std::string_view(reinterpret_cast<const char*>(buf.data()), static_cast<std::size_t>(n)));
+  }
+
+  void note_client_hello(std::string_view bytes) {
+    // RFC 8446 5.1: a handshake record (22) holding the ClientHello.
+    if (bytes.size() < 5 || static_cast<std::uint8_t>(bytes[0]) != 22) return;
+    const std::size_t len = (static_cast<std::uint8_t>(bytes[3]) << 8) | static_cast<std::uint8_t>(bytes[4]);
+    if (bytes.size() < 5 + len) return;
+    const auto* body = reinterpret_cast<const std::uint8_t*>(bytes.data() + 5);
+    const tls::ClientHelloFacts f = tls::scan_client_hello(std::span<const std::uint8_t>(body, len));
+    if (!f.parsed) return;
+    notes_->client_asked_ticket = f.asks_ticket;
+    notes_->ocsp_requested = f.asks_ocsp;
+    if (f.offers_ticket) notes_->ticket_offered = true;
   }
 
   asio::awaitable<IoResult> read_some(std::span<char> buf, std::chrono::steady_clock::duration timeout) override {

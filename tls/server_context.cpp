@@ -10,7 +10,6 @@
 
 #include "gateway/log.hpp"
 #include "metrics/tls_counters.hpp"
-#include "tls/client_hello.hpp"
 #include "tls/ocsp_staple.hpp"
 
 namespace sluice::tls {
@@ -100,20 +99,6 @@ int servername_callback(WOLFSSL* ssl, int* /*alert*/, void* arg) {
   return 0;
 }
 
-// Sees the ClientHello for the resumption bits in the log.
-void message_callback(int write_p, int /*version*/, int content_type, const void* buf, size_t len, WOLFSSL* ssl,
-                      void* /*arg*/) {
-  if (write_p || content_type != 22 || len < 1) return;
-  const auto* p = static_cast<const std::uint8_t*>(buf);
-  if (p[0] != 1) return;  // not a ClientHello
-  HandshakeNotes* notes = notes_of(ssl);
-  if (!notes) return;
-  const ClientHelloFacts f = scan_client_hello(std::span<const std::uint8_t>(p, len));
-  notes->client_asked_ticket = f.asks_ticket;
-  notes->ocsp_requested = f.asks_ocsp;
-  if (f.offers_ticket) notes->ticket_offered = true;
-}
-
 std::string stat_signature(const std::vector<std::unique_ptr<ServerContext::Certificate>>& certs) {
   std::string sig;
   for (const auto& c : certs)
@@ -201,7 +186,6 @@ void* ServerContext::new_session(HandshakeNotes* notes) const {
   WOLFSSL* ssl = wolfSSL_new(certs_.front()->ctx);
   if (!ssl) return nullptr;
   wolfSSL_set_ex_data(ssl, notes_index(), notes);
-  wolfSSL_set_msg_callback(ssl, message_callback);
   return ssl;
 }
 
