@@ -5,6 +5,7 @@
 #include <wolfssl/ocsp.h>
 #include <wolfssl/wolfcrypt/types.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -37,9 +38,17 @@ std::time_t to_time(const WOLFSSL_ASN1_TIME* t) {
   return timegm(&tm);
 }
 
+int staple_index() {
+  static const int index = wolfSSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
 // RFC 6066 8: answer a status_request with our response, if we have a fresh one.
-int status_callback(WOLFSSL* ssl, void* arg) {
-  auto* staple = static_cast<OcspStaple*>(arg);
+int status_callback(WOLFSSL* ssl, void* /*arg*/) {
+  // wolfSSL passes its OCSP I/O context here, not the status arg: find the
+  // staple through the session's (SNI-chosen) context instead.
+  auto* staple = static_cast<OcspStaple*>(wolfSSL_CTX_get_ex_data(wolfSSL_get_SSL_CTX(ssl), staple_index()));
+  if (!staple) return SSL_TLSEXT_ERR_NOACK;
   if (HandshakeNotes* notes = handshake_notes(ssl)) notes->ocsp_requested = true;
   auto r = staple->current(std::time(nullptr));
   if (!r) return SSL_TLSEXT_ERR_NOACK;
@@ -55,11 +64,26 @@ int status_callback(WOLFSSL* ssl, void* arg) {
 
 }  // namespace
 
+std::time_t scan_next_update(const std::vector<unsigned char>& der) {
+  // RFC 6960 4.2.1: nextUpdate [0] EXPLICIT GeneralizedTime, which RFC 5280
+  // 4.1.2.5.2 fixes at 15 octets "YYYYMMDDHHMMSSZ": A0 11 18 0F ...
+  static constexpr unsigned char kTag[] = {0xA0, 0x11, 0x18, 0x0F};
+  auto it = std::search(der.begin(), der.end(), std::begin(kTag), std::end(kTag));
+  if (it == der.end() || der.end() - it < 4 + 15) return 0;
+  const std::string t(it + 4, it + 4 + 15);
+  struct tm tm {};
+  if (t[14] != 'Z' || !strptime(t.c_str(), "%Y%m%d%H%M%SZ", &tm)) return 0;
+  return timegm(&tm);
+}
+
 bool parse_ocsp_response(std::vector<unsigned char> der, OcspResponseFile& out, std::string& error) {
   const unsigned char* p = der.data();
   OcspResponse* resp = wolfSSL_d2i_OCSP_RESPONSE(nullptr, &p, static_cast<int>(der.size()));
   if (!resp) {
-    error = "not a DER OCSP response";
+    // wolfSSL's decoder also refuses a response past its nextUpdate: say which.
+    const std::time_t next = scan_next_update(der);
+    out.next_update = next;
+    error = next != 0 && next < std::time(nullptr) ? "stale" : "not a DER OCSP response";
     return false;
   }
   bool ok = false;
@@ -89,8 +113,8 @@ OcspStaple::OcspStaple(std::string listener, std::string path) : listener_(std::
 
 void OcspStaple::install(void* wolfssl_ctx) {
   auto* ctx = static_cast<WOLFSSL_CTX*>(wolfssl_ctx);
+  wolfSSL_CTX_set_ex_data(ctx, staple_index(), this);
   wolfSSL_CTX_set_tlsext_status_cb(ctx, status_callback);
-  wolfSSL_CTX_set_tlsext_status_arg(ctx, this);
 }
 
 void OcspStaple::refresh() {
@@ -115,6 +139,14 @@ void OcspStaple::refresh() {
     stale_logged_ = false;
     gateway::log_info("tls_ocsp_loaded").field("listener", listener_).field("file", path_)
         .field("next_update", static_cast<std::int64_t>(response_.load()->next_update));
+    return;
+  }
+  if (error == "stale") {
+    // A stale file replaces whatever we had: the older response is staler still.
+    response_.store(nullptr);
+    TlsCounters::add(metrics::tls_counters().ocsp_stale_skipped);
+    gateway::log_warn("tls_ocsp_stale").field("listener", listener_).field("file", path_)
+        .field("next_update", static_cast<std::int64_t>(parsed.next_update)).field("effect", "not stapled");
     return;
   }
   gateway::log_error("tls_ocsp_refused").field("listener", listener_).field("file", path_).field("error", error)

@@ -24,6 +24,9 @@ struct OcspResponseFile {
 
 // Parses a DER OCSP response; false with `error` when it is not a successful
 // basic response with one single response.
+// The nextUpdate of a DER response found by a byte scan (0 when none): for
+// the log, when wolfSSL refuses a response because it is already stale.
+std::time_t scan_next_update(const std::vector<unsigned char>& der);
 bool parse_ocsp_response(std::vector<unsigned char> der, OcspResponseFile& out, std::string& error);
 
 class OcspStaple {

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 
 #include "gateway/log.hpp"
@@ -99,6 +101,20 @@ int servername_callback(WOLFSSL* ssl, int* /*alert*/, void* arg) {
   return 0;
 }
 
+// Loads the certificates that follow the leaf in a PEM chain file as the
+// trust anchors of the context's certificate manager.
+bool load_issuers(WOLFSSL_CTX* ctx, const std::string& chain_file) {
+  std::ifstream in(chain_file, std::ios::binary);
+  const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string end_marker = "-----END CERTIFICATE-----";
+  const std::size_t first_end = pem.find(end_marker);
+  if (first_end == std::string::npos) return false;
+  const std::string rest = pem.substr(first_end + end_marker.size());
+  if (rest.find("-----BEGIN CERTIFICATE-----") == std::string::npos) return false;
+  return wolfSSL_CTX_load_verify_buffer(ctx, reinterpret_cast<const unsigned char*>(rest.data()),
+                                        static_cast<long>(rest.size()), WOLFSSL_FILETYPE_PEM) == WOLFSSL_SUCCESS;
+}
+
 std::string stat_signature(const std::vector<std::unique_ptr<ServerContext::Certificate>>& certs) {
   std::string sig;
   for (const auto& c : certs)
@@ -167,6 +183,12 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
       wolfSSL_CTX_set_num_tickets(ctx, 0);
     }
     if (!cc.ocsp.empty()) {
+      // wolfSSL checks a staple before sending it, and needs the leaf's
+      // issuer for that: the certificates after the leaf in the chain file.
+      if (!load_issuers(ctx, cc.cert)) {
+        error = where + "ocsp needs the issuer certificate after the leaf in " + cc.cert;
+        return nullptr;
+      }
       cert->ocsp = std::make_unique<OcspStaple>(listener, cc.ocsp);
       cert->ocsp->install(ctx);
     }

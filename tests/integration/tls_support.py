@@ -51,6 +51,11 @@ class Pki:
             f.write(f"V\t991231235959Z\t\t{serial}\tunknown\t/CN={name}\n")
         return cert, key
 
+    def fullchain(self, cert, out):
+        """The leaf followed by its issuer, as a chain file for stapling."""
+        Path(out).write_bytes(Path(cert).read_bytes() + self.ca.read_bytes())
+        return Path(out)
+
     def ocsp_response(self, cert, out, days=None, minutes=None):
         """A signed DER OCSP response for `cert` (good), valid for days or minutes."""
         validity = ["-ndays", str(days)] if days is not None else ["-nmin", str(minutes if minutes is not None else 60)]
