@@ -71,7 +71,8 @@ class Connection {
   bool message_too_big_ = false;
   std::string end_reason_ = "quit";
   bool quit_sent_ = false;  // 221 queued: a reset from here on is the client's way of leaving
-  void note_reset_after_quit();
+  bool reset_noted_ = false;
+  void note_reset_after_quit();  // once per session, only under tls.log_protocol_details
   bool replied_ = false;  // a reply was just written: the client has not answered yet
   std::chrono::steady_clock::time_point started_;
 };

@@ -85,7 +85,15 @@ asio::awaitable<void> Connection::run() {
     co_await command_loop();
   }
   co_await flush();
-  if (tls_) tls_->shutdown();
+  if (tls_) {
+    tls_->shutdown();
+    // Only under the protocol-detail switch: see how the client leaves after
+    // QUIT (costs the session up to a second of lingering, no CPU).
+    if (quit_sent_ && end_reason_ == "quit" && cfg_.tls.log_protocol_details) {
+      const std::string how = co_await tls_->await_peer_close(std::chrono::seconds(1));
+      if (how == "reset") note_reset_after_quit();
+    }
+  }
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);

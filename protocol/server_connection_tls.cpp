@@ -111,7 +111,8 @@ asio::awaitable<Connection::Flow> Connection::start_tls(bool implicit) {
 }
 
 void Connection::note_reset_after_quit() {
-  if (!cfg_.tls.log_protocol_details) return;
+  if (!cfg_.tls.log_protocol_details || reset_noted_) return;
+  reset_noted_ = true;
   gateway::log_debug("protocol_detail")
       .field("conn", session_.id)
       .field("H", session_.host_for_log())

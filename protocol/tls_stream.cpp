@@ -149,6 +149,22 @@ class AsioTlsStream final : public TlsStream {
     co_return classify(ec, n);
   }
 
+  asio::awaitable<std::string> await_peer_close(std::chrono::steady_clock::duration timeout) override {
+    std::array<char, 64> buf;
+    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    auto read = stream_.async_read_some(asio::buffer(buf), kAsTuple);
+    auto expiry = timer.async_wait(kAsTuple);
+    auto either = std::move(read) || std::move(expiry);
+    auto result = co_await std::move(either);
+    if (result.index() == 1) co_return std::string("timeout");
+    auto [ec, n] = std::get<0>(result);
+    if (!ec) co_return std::string("data");
+    if (ec == asio::error::eof) co_return std::string("close_notify");
+    if (ec == asio::ssl::error::stream_truncated) co_return std::string("eof");
+    if (ec == asio::error::connection_reset) co_return std::string("reset");
+    co_return ec.message();
+  }
+
   void shutdown() override {
     boost::system::error_code ec;
     stream_.shutdown(ec);  // sends close_notify; the socket is non-blocking, so no wait for the peer's

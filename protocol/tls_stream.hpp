@@ -63,6 +63,9 @@ class TlsStream {
   // Sends close_notify without waiting for the peer's (RFC 8446 6.1 lets us
   // close then); errors are ignored, the peer may be gone.
   virtual void shutdown() = 0;
+  // After shutdown(): how the client leaves, for the protocol-detail log:
+  // "close_notify", "eof" (FIN without close_notify), "reset", "data", "timeout".
+  virtual boost::asio::awaitable<std::string> await_peer_close(std::chrono::steady_clock::duration timeout) = 0;
 };
 
 // Per worker thread: true and counted when another handshake may start now;

@@ -287,6 +287,20 @@ def test_reset_after_quit_is_not_an_error(sluice, pki):
     log = gw.log()
     assert "level=error" not in log and "level=warn" not in log, log
     assert log.count("reason=quit") == 5, log
+    # Under the switch, each reset is one debug line, nothing more.
+    assert log.count("event=protocol_detail") == 5, log
+    assert log.count("connection reset by the client after QUIT") == 5
+
+
+def test_reset_after_quit_silent_without_the_switch(sluice, pki):
+    gw = start_tls_gateway(sluice, pki)
+    s = tls_socket(gw.port, pki.client_context())
+    s.sendall(b"EHLO c.test\r\nQUIT\r\n")
+    time.sleep(0.1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    s.close()
+    gw.wait_log("event=disconnect")
+    assert "protocol_detail" not in gw.log() and "reason=quit" in gw.log()
 
 
 # --- Bounded handshake work -----------------------------------------------------------------
