@@ -325,3 +325,15 @@ def test_handshake_cap_per_worker(sluice, pki):
     s.sendall(b"EHLO c.test\r\n")
     assert s.recv(4096).startswith(b"250-mx.sluice.test")
     s.close()
+
+
+def test_check_config_reads_the_certificate_files(sluice, pki, tmp_path):
+    from conftest import BIN, render_toml
+    good = tmp_path / "good.toml"
+    good.write_text(render_toml(sluice.config(**tls_tables([(*pki.rsa, [], {})]))))
+    p = subprocess.run([BIN, "check-config", "--config", str(good)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text(render_toml(sluice.config(**tls_tables([(pki.rsa[0], pki.ec[1], [], {})]))))
+    p = subprocess.run([BIN, "check-config", "--config", str(bad)], capture_output=True, text=True)
+    assert p.returncode == 1 and "does not match" in p.stderr, p.stderr
