@@ -319,6 +319,7 @@ address = "127.0.0.1"
 port = 2525
 proxy_protocol = false
 proxy_trusted = []
+tls = "off"                     # or "starttls", "implicit" (needs a [[tls.certificate]])
 
 [limits]
 max_connections = 10000
@@ -373,6 +374,22 @@ keep_done = "1h"
 
 [lookups]
 recheck_interval = "1s"
+
+[tls]                           # docs/tls.md; ciphers: the safe default list
+min_version = "1.2"
+handshake_timeout = "30s"
+max_handshakes_per_worker = 64
+session_tickets = true
+ticket_key_rotation = "1h"
+ticket_lifetime = "2h"
+ticket_key_file = ""            # keys in memory, never on disk
+reload_check_interval = "5s"
+log_protocol_details = false
+# [[tls.certificate]]
+# cert = "/etc/sluice/fullchain.pem"
+# key = "/etc/sluice/key.pem"
+# names = ["mx.example.org"]
+# ocsp = "/var/lib/sluice/ocsp.der"
 )toml";
 }
 

@@ -5,6 +5,7 @@ namespace sluice::gateway {
 namespace {
 
 bool is_file_path(std::string_view s) { return !s.empty() && s.find('\0') == std::string_view::npos; }
+bool is_optional_path(std::string_view s) { return s.find('\0') == std::string_view::npos; }
 bool is_tls_version(std::string_view s) { return s == "1.2" || s == "1.3"; }
 bool is_cipher_list(std::string_view s) {
   if (s.empty() || s.size() > 2000) return false;
@@ -44,7 +45,8 @@ void read_tls(TableReader& r, TlsConfig& tls) {
   r.boolean("session_tickets", tls.session_tickets);
   r.duration("ticket_key_rotation", tls.ticket_key_rotation, std::chrono::seconds(7 * 86400));
   r.duration("ticket_lifetime", tls.ticket_lifetime, std::chrono::seconds(7 * 86400));  // RFC 8446 4.6.1: at most 7 days
-  r.string("ticket_key_file", is_file_path, "a file or directory path", tls.ticket_key_file);
+  r.string("ticket_key_file", is_optional_path, "a file or directory path (\"\": keys in memory)",
+           tls.ticket_key_file);
   r.duration("reload_check_interval", tls.reload_check_interval, std::chrono::seconds(3600));
   r.boolean("log_protocol_details", tls.log_protocol_details);
   r.finish();
