@@ -43,7 +43,8 @@ class Connection {
   boost::asio::awaitable<bool> flush();
   // TLS (server_connection_tls.cpp): the handshake after STARTTLS or, for an
   // implicit-TLS listener, before the banner.
-  boost::asio::awaitable<Flow> start_tls(bool implicit);
+  // slot_taken: the caller already holds one of the worker's handshake slots.
+  boost::asio::awaitable<Flow> start_tls(bool implicit, bool slot_taken);
   boost::asio::awaitable<Flow> handle_starttls(const Step& step);
   // The socket or the TLS stream, whichever the session runs on now.
   boost::asio::awaitable<IoResult> stream_read_some(std::span<char> buf, std::chrono::steady_clock::duration timeout);

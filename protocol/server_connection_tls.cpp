@@ -46,10 +46,13 @@ asio::awaitable<Connection::Flow> Connection::handle_starttls(const Step& step) 
     queue(busy);
     co_return Flow::go_on;
   }
-  end_handshake();  // start_tls() counts it again around the handshake itself
+  // The slot is ours from here: start_tls() gives it back.
   queue(step.reply);
   const bool flushed = co_await flush();
-  if (!flushed) co_return Flow::stop;
+  if (!flushed) {
+    end_handshake();
+    co_return Flow::stop;
+  }
   if (!in_.empty()) {
     TlsCounters::add(metrics::tls_counters().starttls_plaintext_discarded);
     gateway::log_warn("starttls_pipelined")
@@ -59,16 +62,17 @@ asio::awaitable<Connection::Flow> Connection::handle_starttls(const Step& step) 
         .field("effect", "discarded");
     in_.consume(in_.size());
   }
-  const Flow flow = co_await start_tls(false);
+  const Flow flow = co_await start_tls(false, true);
   co_return flow;
 }
 
-asio::awaitable<Connection::Flow> Connection::start_tls(bool implicit) {
+asio::awaitable<Connection::Flow> Connection::start_tls(bool implicit, bool slot_taken) {
   if (!ctx_.tls) {  // cannot happen for a configured listener; never fall back to clear text
+    if (slot_taken) end_handshake();
     end_reason_ = "no TLS context";
     co_return Flow::stop;
   }
-  if (!try_begin_handshake(cfg_.tls.max_handshakes_per_worker)) {
+  if (!slot_taken && !try_begin_handshake(cfg_.tls.max_handshakes_per_worker)) {
     end_reason_ = "TLS busy";
     gateway::log_warn("tls_refused").field("conn", session_.id).field("H", session_.host_for_log())
         .field("reason", "max_handshakes_per_worker");
