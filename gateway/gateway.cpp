@@ -17,6 +17,7 @@
 #include "gateway/services.hpp"
 #include "gateway/worker.hpp"
 #include "metrics/server_counters.hpp"
+#include "metrics/tls_counters.hpp"
 #include "storage/blocking_pool.hpp"
 #include "gateway/routes.hpp"
 #include "storage/lmdb_spool.hpp"
@@ -100,6 +101,7 @@ class Process {
           .field("commit_ms_avg", txns ? std::to_string(st.commit_micros.load() / 1000.0 / txns) : std::string("0"))
           .field("failures", st.failures.load());
     }
+    if (tls_.any()) log_tls_stats();
     log_info("stopped").field("accepted", c.messages_accepted.load()).field("rejected", c.messages_rejected.load())
         .field("connections", c.connections_accepted.load());
     return 0;
@@ -206,6 +208,23 @@ class Process {
       listeners_[key] = std::move(ls);
     }
     log_info("reloaded").field("config", path_);
+  }
+
+  // Until the metrics endpoint exports them: the TLS counters at stop.
+  static void log_tls_stats() {
+    auto& t = metrics::tls_counters();
+    log_info("tls_stats")
+        .field("full_tls12", t.handshakes_full[metrics::kTls12].load())
+        .field("full_tls13", t.handshakes_full[metrics::kTls13].load())
+        .field("resumed_tls12", t.handshakes_resumed[metrics::kTls12].load())
+        .field("resumed_tls13", t.handshakes_resumed[metrics::kTls13].load())
+        .field("failures", t.handshake_failures.load())
+        .field("timeouts", t.handshake_timeouts.load())
+        .field("refused_busy", t.handshakes_refused_busy.load())
+        .field("tickets_issued", t.tickets_issued.load())
+        .field("tickets_refused", t.tickets_refused.load())
+        .field("ocsp_stapled", t.ocsp_stapled.load())
+        .field("plaintext_discarded", t.starttls_plaintext_discarded.load());
   }
 
   // Certificate, key, OCSP and ticket-key files are polled (stat) here on the

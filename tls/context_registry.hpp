@@ -26,6 +26,7 @@ class ContextRegistry {
  public:
   bool apply(const gateway::Config& config, std::string& error);
   std::shared_ptr<ServerContext> get(const std::string& listener) const;
+  bool any() const { return !contexts_.load()->empty(); }
   void check_files();
   // The process's ticket keys (nullptr when tickets are off).
   std::shared_ptr<TicketKeys> ticket_keys() const { return keys_; }

@@ -46,6 +46,10 @@ def test_ticket_resumes(sluice, pki, tmp_path, version):
     assert "resumption=SAI" in lines[0] and "*" not in lines[0].split("cipher=")[1].split()[0], lines
     assert "R" in lines[1].split("resumption=")[1].split()[0] and "O" in lines[1].split("resumption=")[1], lines
     assert lines[1].split("cipher=")[1].split()[0].endswith("*"), lines
+    # The counters, by version, as logged at stop.
+    gw.stop()
+    v = version.replace(".", "")
+    assert f"full_tls{v}=1 " in gw.log() and f"resumed_tls{v}=1 " in gw.log(), gw.log()[-600:]
 
 
 def test_tickets_off(sluice, pki, tmp_path):
