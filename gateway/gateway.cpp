@@ -223,7 +223,7 @@ class Process {
         .field("refused_busy", t.handshakes_refused_busy.load())
         .field("tickets_issued", t.tickets_issued.load())
         .field("tickets_refused", t.tickets_refused.load())
-        .field("ocsp_stapled", t.ocsp_stapled.load())
+        .field("ocsp_lookups", t.ocsp_lookups.load())
         .field("plaintext_discarded", t.starttls_plaintext_discarded.load());
   }
 

@@ -21,7 +21,7 @@ struct TlsCounters {
   std::atomic<std::uint64_t> tickets_issued{0};
   std::atomic<std::uint64_t> tickets_offered{0};       // the client brought one
   std::atomic<std::uint64_t> tickets_refused{0};       // unknown key or failed to open
-  std::atomic<std::uint64_t> ocsp_stapled{0};
+  std::atomic<std::uint64_t> ocsp_lookups{0};        // wolfSSL took our OCSP response (it caches it until nextUpdate)
   std::atomic<std::uint64_t> ocsp_stale_skipped{0};
   std::atomic<std::uint64_t> starttls_plaintext_discarded{0};  // sessions that pipelined after STARTTLS
 

@@ -110,7 +110,7 @@ asio::awaitable<Connection::Flow> Connection::start_tls(bool implicit, bool slot
       .field("cipher", tls.cipher_for_log())
       .field("sni", tls.notes.sni)
       .field("resumption", tls.resumption_bits())
-      .field("ocsp", tls.notes.ocsp_requested ? (tls.notes.ocsp_stapled ? "stapled" : "requested") : "");
+      .field("ocsp", tls.notes.ocsp_requested ? "requested" : "");
   co_return Flow::go_on;
 }
 

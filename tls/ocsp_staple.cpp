@@ -6,6 +6,7 @@
 #include <wolfssl/wolfcrypt/types.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +14,6 @@
 
 #include "gateway/log.hpp"
 #include "metrics/tls_counters.hpp"
-#include "tls/server_context.hpp"
 
 namespace sluice::tls {
 
@@ -38,29 +38,27 @@ std::time_t to_time(const WOLFSSL_ASN1_TIME* t) {
   return timegm(&tm);
 }
 
-int staple_index() {
-  static const int index = wolfSSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-  return index;
+// wolfSSL asks for the certificate's OCSP response as if it were fetching it
+// from a responder (the override URL below is never contacted): we answer
+// from memory. wolfSSL verifies the response against the issuer, caches it
+// until its nextUpdate and staples it when a client sends status_request.
+// (Its OpenSSL-style status callback is not used: in wolfSSL 5.5 that path
+// leaks an X509 each time it runs, i.e. on every handshake while no staple
+// is available.)
+int ocsp_lookup(void* ctx, const char* /*url*/, int /*url_size*/, unsigned char* /*request*/, int /*request_size*/,
+                unsigned char** response) {
+  auto* staple = static_cast<OcspStaple*>(ctx);
+  auto r = staple ? staple->current(std::time(nullptr)) : nullptr;
+  if (!r) return -1;  // no staple: the handshake goes on without one
+  auto* copy = static_cast<unsigned char*>(std::malloc(r->der.size()));
+  if (!copy) return -1;
+  std::memcpy(copy, r->der.data(), r->der.size());
+  *response = copy;
+  TlsCounters::add(metrics::tls_counters().ocsp_lookups);
+  return static_cast<int>(r->der.size());
 }
 
-// RFC 6066 8: answer a status_request with our response, if we have a fresh one.
-int status_callback(WOLFSSL* ssl, void* /*arg*/) {
-  // wolfSSL passes its OCSP I/O context here, not the status arg: find the
-  // staple through the session's (SNI-chosen) context instead.
-  auto* staple = static_cast<OcspStaple*>(wolfSSL_CTX_get_ex_data(wolfSSL_get_SSL_CTX(ssl), staple_index()));
-  if (!staple) return SSL_TLSEXT_ERR_NOACK;
-  if (HandshakeNotes* notes = handshake_notes(ssl)) notes->ocsp_requested = true;
-  auto r = staple->current(std::time(nullptr));
-  if (!r) return SSL_TLSEXT_ERR_NOACK;
-  auto* copy = static_cast<unsigned char*>(XMALLOC(r->der.size(), nullptr, DYNAMIC_TYPE_OPENSSL));
-  if (!copy) return SSL_TLSEXT_ERR_NOACK;
-  std::memcpy(copy, r->der.data(), r->der.size());
-  // wolfSSL owns `copy` from here and frees it with the session.
-  wolfSSL_set_tlsext_status_ocsp_resp(ssl, copy, static_cast<int>(r->der.size()));
-  if (HandshakeNotes* notes = handshake_notes(ssl)) notes->ocsp_stapled = true;
-  TlsCounters::add(metrics::tls_counters().ocsp_stapled);
-  return SSL_TLSEXT_ERR_OK;
-}
+void ocsp_free(void* /*ctx*/, unsigned char* response) { std::free(response); }
 
 }  // namespace
 
@@ -113,11 +111,21 @@ OcspStaple::OcspStaple(std::string listener, std::string path) : listener_(std::
 
 void OcspStaple::install(void* wolfssl_ctx) {
   auto* ctx = static_cast<WOLFSSL_CTX*>(wolfssl_ctx);
-  wolfSSL_CTX_set_ex_data(ctx, staple_index(), this);
-  wolfSSL_CTX_set_tlsext_status_cb(ctx, status_callback);
+  wolfSSL_CTX_EnableOCSPStapling(ctx);
+  wolfSSL_CTX_EnableOCSP(ctx, WOLFSSL_OCSP_URL_OVERRIDE);
+  wolfSSL_CTX_SetOCSP_OverrideURL(ctx, "http://ocsp.sluice.invalid/");
+  wolfSSL_CTX_SetOCSP_Cb(ctx, ocsp_lookup, ocsp_free, this);
 }
 
 void OcspStaple::refresh() {
+  // A response that was fresh when read goes stale with time: sessions stop
+  // being offered it (ServerContext picks the non-stapling context); say so once.
+  if (auto r = response_.load(); r && r->next_update != 0 && std::time(nullptr) > r->next_update &&
+                                 !stale_logged_.exchange(true)) {
+    TlsCounters::add(metrics::tls_counters().ocsp_stale_skipped);
+    gateway::log_warn("tls_ocsp_stale").field("listener", listener_).field("file", path_)
+        .field("next_update", static_cast<std::int64_t>(r->next_update)).field("effect", "not stapled");
+  }
   const std::string sig = signature_of(path_);
   if (sig == signature_) return;
   signature_ = sig;

@@ -32,10 +32,15 @@ bool parse_ocsp_response(std::vector<unsigned char> der, OcspResponseFile& out, 
 class OcspStaple {
  public:
   OcspStaple(std::string listener, std::string path);
-  void install(void* wolfssl_ctx);  // sets the status callback on a WOLFSSL_CTX
+  void install(void* wolfssl_ctx);  // makes a WOLFSSL_CTX staple from this object
   void refresh();                   // main thread
-  // For the status callback: the response to staple now, or nullptr.
+  // For wolfSSL's OCSP lookup: the response to staple now, or nullptr.
   std::shared_ptr<const OcspResponseFile> current(std::time_t now) const;
+  // Is a response there that is still fresh at `now`? No side effects.
+  bool fresh(std::time_t now) const {
+    auto r = response_.load();
+    return r && (r->next_update == 0 || now <= r->next_update);
+  }
 
  private:
   std::string listener_, path_, signature_;

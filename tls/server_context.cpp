@@ -19,12 +19,23 @@ namespace sluice::tls {
 namespace fs = std::filesystem;
 using metrics::TlsCounters;
 
+// One certificate as two wolfSSL contexts when it has an OCSP file: one that
+// staples and one that does not. wolfSSL fails a handshake whose client asked
+// for a status when its stapling context has no response to give, so a
+// session is put on the stapling one only while a fresh response is there.
 struct ServerContext::Certificate {
-  WOLFSSL_CTX* ctx = nullptr;
+  WOLFSSL_CTX* ctx = nullptr;        // never staples
+  WOLFSSL_CTX* ctx_ocsp = nullptr;   // staples; nullptr without an OCSP file
   gateway::TlsCertificateConfig config;
   std::unique_ptr<OcspStaple> ocsp;  // nullptr: no OCSP file configured
+  WOLFSSL_CTX* pick(std::time_t now) const {
+    // A minute of margin: the response must still be fresh when wolfSSL
+    // asks for it, later in the handshake.
+    return ctx_ocsp && ocsp->fresh(now + 60) ? ctx_ocsp : ctx;
+  }
   ~Certificate() {
     if (ctx) wolfSSL_CTX_free(ctx);
+    if (ctx_ocsp) wolfSSL_CTX_free(ctx_ocsp);
   }
 };
 
@@ -95,7 +106,7 @@ int servername_callback(WOLFSSL* ssl, int* /*alert*/, void* arg) {
   for (const auto& c : *certs)
     for (const auto& n : c->config.names)
       if (strcasecmp(n.c_str(), name) == 0) {
-        if (c.get() != certs->front().get()) wolfSSL_set_SSL_CTX(ssl, c->ctx);
+        if (c.get() != certs->front().get()) wolfSSL_set_SSL_CTX(ssl, c->pick(std::time(nullptr)));
         return 0;
       }
   return 0;
@@ -129,6 +140,47 @@ std::string stat_signature(const std::vector<std::unique_ptr<ServerContext::Cert
 
 }  // namespace
 
+namespace {
+
+// A wolfSSL context for one certificate with the listener's versions,
+// ciphers and tickets; nullptr with `error` naming the file.
+WOLFSSL_CTX* make_ctx(const gateway::TlsCertificateConfig& cc, const gateway::TlsConfig& tls, TicketKeys* keys,
+                      const std::string& where, std::string& error) {
+  WOLFSSL_CTX* ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+  if (!ctx) {
+    error = where + "cannot create a TLS context";
+    return nullptr;
+  }
+  auto fail = [&](std::string why) {
+    error = where + why;
+    wolfSSL_CTX_free(ctx);
+    return nullptr;
+  };
+  if (wolfSSL_CTX_SetMinVersion(ctx, tls.min_version == "1.3" ? WOLFSSL_TLSV1_3 : WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS)
+    return fail("cannot set the minimum TLS version " + tls.min_version);
+  if (wolfSSL_CTX_set_cipher_list(ctx, tls.ciphers.c_str()) != WOLFSSL_SUCCESS)
+    return fail("tls.ciphers: no usable cipher in \"" + tls.ciphers + "\"");
+  if (wolfSSL_CTX_use_certificate_chain_file(ctx, cc.cert.c_str()) != WOLFSSL_SUCCESS)
+    return fail("cannot load the certificate chain " + cc.cert + " (missing, unreadable or not PEM)");
+  if (wolfSSL_CTX_use_PrivateKey_file(ctx, cc.key.c_str(), WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS)
+    return fail("cannot load the private key " + cc.key + " (missing, unreadable or not PEM)");
+  if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS)
+    return fail("the key " + cc.key + " does not match the certificate " + cc.cert);
+  // Stateless resumption only: no per-session memory on the server.
+  wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
+  if (tls.session_tickets && keys) {
+    wolfSSL_CTX_set_TicketEncCb(ctx, ticket_callback);
+    wolfSSL_CTX_set_TicketEncCtx(ctx, keys);
+    wolfSSL_CTX_set_TicketHint(ctx, static_cast<int>(tls.ticket_lifetime.count()));
+  } else {
+    wolfSSL_CTX_NoTicketTLSv12(ctx);
+    wolfSSL_CTX_set_num_tickets(ctx, 0);
+  }
+  return ctx;
+}
+
+}  // namespace
+
 std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
                                                     const std::vector<gateway::TlsCertificateConfig>& certs,
                                                     const gateway::TlsConfig& tls, std::shared_ptr<TicketKeys> keys,
@@ -146,66 +198,35 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
   for (const auto& cc : certs) {
     auto cert = std::make_unique<Certificate>();
     cert->config = cc;
-    cert->ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
-    if (!cert->ctx) {
-      error = where + "cannot create a TLS context";
-      return nullptr;
-    }
-    WOLFSSL_CTX* ctx = cert->ctx;
-    if (wolfSSL_CTX_SetMinVersion(ctx, tls.min_version == "1.3" ? WOLFSSL_TLSV1_3 : WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) {
-      error = where + "cannot set the minimum TLS version " + tls.min_version;
-      return nullptr;
-    }
-    if (wolfSSL_CTX_set_cipher_list(ctx, tls.ciphers.c_str()) != WOLFSSL_SUCCESS) {
-      error = where + "tls.ciphers: no usable cipher in \"" + tls.ciphers + "\"";
-      return nullptr;
-    }
-    if (wolfSSL_CTX_use_certificate_chain_file(ctx, cc.cert.c_str()) != WOLFSSL_SUCCESS) {
-      error = where + "cannot load the certificate chain " + cc.cert + " (missing, unreadable or not PEM)";
-      return nullptr;
-    }
-    if (wolfSSL_CTX_use_PrivateKey_file(ctx, cc.key.c_str(), WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS) {
-      error = where + "cannot load the private key " + cc.key + " (missing, unreadable or not PEM)";
-      return nullptr;
-    }
-    if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
-      error = where + "the key " + cc.key + " does not match the certificate " + cc.cert;
-      return nullptr;
-    }
-    // Stateless resumption only: no per-session memory on the server.
-    wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
-    if (tls.session_tickets && sc->keys_) {
-      wolfSSL_CTX_set_TicketEncCb(ctx, ticket_callback);
-      wolfSSL_CTX_set_TicketEncCtx(ctx, sc->keys_.get());
-      wolfSSL_CTX_set_TicketHint(ctx, static_cast<int>(tls.ticket_lifetime.count()));
-    } else {
-      wolfSSL_CTX_NoTicketTLSv12(ctx);
-      wolfSSL_CTX_set_num_tickets(ctx, 0);
-    }
+    cert->ctx = make_ctx(cc, tls, sc->keys_.get(), where, error);
+    if (!cert->ctx) return nullptr;
     if (!cc.ocsp.empty()) {
+      cert->ctx_ocsp = make_ctx(cc, tls, sc->keys_.get(), where, error);
+      if (!cert->ctx_ocsp) return nullptr;
       // wolfSSL checks a staple before sending it, and needs the leaf's
       // issuer for that: the certificates after the leaf in the chain file.
-      if (!load_issuers(ctx, cc.cert)) {
+      if (!load_issuers(cert->ctx_ocsp, cc.cert)) {
         error = where + "ocsp needs the issuer certificate after the leaf in " + cc.cert;
         return nullptr;
       }
       cert->ocsp = std::make_unique<OcspStaple>(listener, cc.ocsp);
-      cert->ocsp->install(ctx);
+      cert->ocsp->install(cert->ctx_ocsp);
     }
     sc->certs_.push_back(std::move(cert));
   }
-  WOLFSSL_CTX* first = sc->certs_.front()->ctx;
-  wolfSSL_CTX_set_servername_callback(first, servername_callback);
-  wolfSSL_CTX_set_servername_arg(first, &sc->certs_);
+  for (WOLFSSL_CTX* first : {sc->certs_.front()->ctx, sc->certs_.front()->ctx_ocsp}) {
+    if (!first) continue;
+    wolfSSL_CTX_set_servername_callback(first, servername_callback);
+    wolfSSL_CTX_set_servername_arg(first, &sc->certs_);
+  }
   sc->signature_ = stat_signature(sc->certs_);
   sc->refresh_ocsp();
   return sc;
 }
-
 ServerContext::~ServerContext() = default;
 
 void* ServerContext::new_session(HandshakeNotes* notes) const {
-  WOLFSSL* ssl = wolfSSL_new(certs_.front()->ctx);
+  WOLFSSL* ssl = wolfSSL_new(certs_.front()->pick(std::time(nullptr)));
   if (!ssl) return nullptr;
   wolfSSL_set_ex_data(ssl, notes_index(), notes);
   return ssl;

@@ -31,7 +31,6 @@ struct HandshakeNotes {
   bool ticket_issued = false;    // we sealed a new one for it
   bool client_asked_ticket = false;  // ClientHello: session_ticket (1.2) or psk_key_exchange_modes (1.3)
   bool ocsp_requested = false;
-  bool ocsp_stapled = false;
   std::string sni;               // server name the client asked for, sanitised
 };
 
