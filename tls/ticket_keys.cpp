@@ -23,6 +23,8 @@ constexpr std::size_t kMaxKeys = 64;    // a key file is small; more is a mistak
 constexpr std::uintmax_t kMaxFileBytes = 64 * 1024;
 
 bool random_bytes(std::span<std::uint8_t> out) {
+  static const bool ready = wolfSSL_Init() == WOLFSSL_SUCCESS;  // reference-counted; safe to repeat
+  if (!ready) return false;
   return wolfSSL_RAND_bytes(out.data(), static_cast<int>(out.size())) == 1;
 }
 
