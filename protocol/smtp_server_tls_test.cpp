@@ -44,7 +44,7 @@ TEST_F(SmtpServerTest, TlsStartedForgetsEhloAndEnvelope) {
   expect("MAIL FROM:<a@example.org>", 250, "2.1.0");
   expect("RSET", 250, "2.0.0");
   expect("STARTTLS", 220, "2.0.0", Next::starttls);
-  server_->tls_started("TLSv1.3", "TLS13-AES128-GCM-SHA256");
+  server_->tls_started("TLSv1.3", "TLS_AES_128_GCM_SHA256");
   EXPECT_FALSE(session_.greeted);
   EXPECT_TRUE(session_.helo.empty());
   EXPECT_FALSE(tx_.active);

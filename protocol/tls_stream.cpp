@@ -75,7 +75,16 @@ class AsioTlsStream final : public TlsStream {
     SSL* ssl = stream_.native_handle();
     out.ok = true;
     out.version = wolfSSL_get_version(ssl);
+    // The names OpenSSL uses, as other MTAs log them: its own for TLS 1.2
+    // ("ECDHE-RSA-AES128-GCM-SHA256", wolfSSL's too), the IANA ones for 1.3
+    // ("TLS_AES_128_GCM_SHA256", where wolfSSL says "TLS13-AES128-GCM-SHA256").
     const char* cipher = wolfSSL_CIPHER_get_name(wolfSSL_get_current_cipher(ssl));
+    if (out.version == "TLSv1.3") {
+      const int suite = wolfSSL_get_current_cipher_suite(ssl);
+      const char* iana = wolfSSL_get_cipher_name_iana_from_suite(static_cast<unsigned char>(suite >> 8),
+                                                                  static_cast<unsigned char>(suite & 0xff));
+      if (iana && *iana && std::string_view(iana) != "None") cipher = iana;
+    }
     out.cipher = cipher ? cipher : "";
     out.resumed = wolfSSL_session_reused(ssl) == 1;
     out.notes = *notes_;

@@ -31,7 +31,7 @@ struct TlsOutcome {
   bool timed_out = false;
   std::string error;         // why it failed, for the log
   std::string version;       // "TLSv1.3"
-  std::string cipher;        // IANA name, "TLS_AES_128_GCM_SHA256"
+  std::string cipher;        // OpenSSL's name: "ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_128_GCM_SHA256"
   bool resumed = false;
   tls::HandshakeNotes notes;
   // The cipher as the log shows it: "*" appended when the session was resumed.
