@@ -53,11 +53,6 @@ int notes_index() {
 }
 
 HandshakeNotes* notes_of(WOLFSSL* ssl) { return static_cast<HandshakeNotes*>(wolfSSL_get_ex_data(ssl, notes_index())); }
-}  // namespace
-
-HandshakeNotes* handshake_notes(void* ssl) { return notes_of(static_cast<WOLFSSL*>(ssl)); }
-
-namespace {
 
 // Printable ASCII only, for the log; a server name is a DNS name (RFC 6066 3).
 std::string sanitised(const char* s) {

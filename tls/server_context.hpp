@@ -34,9 +34,6 @@ struct HandshakeNotes {
   std::string sni;               // server name the client asked for, sanitised
 };
 
-// The notes of a session made by new_session() (a WOLFSSL*), for callbacks.
-HandshakeNotes* handshake_notes(void* ssl);
-
 class ServerContext {
  public:
   // nullptr, with `error` naming the listener and file, when a certificate,
