@@ -375,3 +375,18 @@ def test_implicit_tls_behind_proxy_header_in_the_same_packet(sluice, pki):
     sock.close()
     gw.wait_log("event=tls ")
     assert "198.51.100.7" in gw.log()
+
+
+def test_drain_reaches_an_idle_tls_session(sluice, pki):
+    # SIGTERM cancels the pending read of every idle session; over TLS the
+    # cancelled read must leave the stream usable for the 421.
+    import signal
+    gw = start_tls_gateway(sluice, pki)
+    s = tls_socket(gw.port, pki.client_context())
+    f = s.makefile("rb")
+    s.sendall(b"EHLO c.test\r\n")
+    while f.readline()[3:4] != b" ":
+        pass
+    gw.signal(signal.SIGTERM)
+    assert f.readline().startswith(b"421 4.3.2"), "the drain's 421 must arrive over TLS"
+    assert gw.proc.wait(timeout=10 * SLOW) == 0
