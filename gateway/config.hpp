@@ -23,6 +23,16 @@ enum class LogLevel { debug, info, warn, error };
 enum class BareLineEndingPolicy { reject, normalize };
 enum class SpoolKind { lmdb, discard };
 enum class RouteActionConfig { relay, queuefile, discard };
+enum class TlsMode { off, starttls, implicit };
+
+// One certificate: chosen by SNI when the client names one of `names`
+// (exact, or "*.example.org" for one label), else the first is the default.
+struct TlsCertificateConfig {
+  std::string cert;                 // PEM chain, leaf first
+  std::string key;                  // PEM private key (RSA or EC)
+  std::vector<std::string> names;   // empty: the names in the certificate are not read; default only
+  std::string ocsp;                 // DER OCSP response to staple; empty: none
+};
 
 struct ListenerConfig {
   std::string name = "smtp";
@@ -30,6 +40,9 @@ struct ListenerConfig {
   std::uint16_t port = 2525;
   bool proxy_protocol = false;        // expect a PROXY v1/v2 header first
   NetworkList proxy_trusted;          // sources allowed to send it
+  TlsMode tls = TlsMode::off;         // STARTTLS offered, TLS from the first byte, or none
+  // Certificates for this listener; empty: the ones in [tls].
+  std::vector<TlsCertificateConfig> tls_certificates;
 };
 
 struct LimitsConfig {
@@ -112,6 +125,25 @@ struct DnsConfig {
   std::chrono::seconds negative_ttl{300};  // cap on NXDOMAIN/NODATA caching, and its value without SOA
 };
 
+// [tls]: settings shared by every listener with tls != "off" (tls/*.hpp).
+struct TlsConfig {
+  std::vector<TlsCertificateConfig> certificates;  // [[tls.certificate]]
+  std::string min_version = "1.2";      // "1.2" or "1.3"
+  // OpenSSL-style list, TLS 1.2 and 1.3 suites together: forward secrecy and AEAD only.
+  std::string ciphers =
+      "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256:"
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+      "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+  std::chrono::seconds handshake_timeout{30};
+  std::uint32_t max_handshakes_per_worker = 64;  // concurrent; over it STARTTLS gets 454 4.7.0
+  bool session_tickets = true;
+  std::chrono::seconds ticket_key_rotation{3600};  // in-memory keys: a new one this often
+  std::chrono::seconds ticket_lifetime{7200};      // hint to clients; old keys decrypt this long
+  std::string ticket_key_file;          // file or directory of shared keys; empty: in memory
+  std::chrono::seconds reload_check_interval{5};   // stat() of certificate, key, OCSP and key files
+  bool log_protocol_details = false;    // low-level lines for harmless oddities (reset after QUIT)
+};
+
 struct LogConfig {
   LogFormat format = LogFormat::logfmt;
   LogLevel level = LogLevel::info;
@@ -137,6 +169,7 @@ struct Config {
   std::vector<RouteConfig> routes;
   LookupsConfig lookups;
   DnsConfig dns;
+  TlsConfig tls;
   LogConfig log;
   MetricsConfig metrics;
 };

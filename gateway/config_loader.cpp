@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 
+#include "gateway/config_tls.hpp"
 #include "gateway/config_values.hpp"
 
 namespace sluice::gateway {
@@ -59,6 +60,7 @@ void read_listener(TableReader& r, ListenerConfig& l) {
   r.integer("port", 1, 65535, l.port);
   r.boolean("proxy_protocol", l.proxy_protocol);
   const bool trusted_bad = !r.networks("proxy_trusted", l.proxy_trusted) && r.toml_table().contains("proxy_trusted");
+  read_listener_tls(r, l);
   r.finish();
   // A PROXY header is only read from proxy_trusted sources; with none, every
   // connection would be dropped. Refuse the config rather than run it. (Not
@@ -259,6 +261,8 @@ void read_config(const toml::table& root, Config& cfg, ProblemSink& sink) {
   read_routes(top, cfg.lookups.recheck_interval, cfg.routes);
   if (auto r = top.table("metrics")) read_metrics(*r, cfg.metrics);
   if (auto r = top.table("dns")) read_dns(*r, cfg.dns);
+  if (auto r = top.table("tls")) read_tls(*r, cfg.tls);
+  check_listeners_tls(cfg.listeners, cfg.tls, sink);
   top.finish();
 }
 
@@ -335,6 +339,7 @@ address = "127.0.0.1"
 port = 2525
 proxy_protocol = false
 proxy_trusted = []
+tls = "off"                     # or "starttls", "implicit" (needs a [[tls.certificate]])
 
 [limits]
 max_connections = 10000
@@ -402,6 +407,22 @@ timeout = "2s"
 tries = 2
 cache_entries = 10000
 negative_ttl = "5m"
+
+[tls]                           # docs/tls.md; ciphers: the safe default list
+min_version = "1.2"
+handshake_timeout = "30s"
+max_handshakes_per_worker = 64
+session_tickets = true
+ticket_key_rotation = "1h"
+ticket_lifetime = "2h"
+ticket_key_file = ""            # keys in memory, never on disk
+reload_check_interval = "5s"
+log_protocol_details = false
+# [[tls.certificate]]
+# cert = "/etc/sluice/fullchain.pem"
+# key = "/etc/sluice/key.pem"
+# names = ["mx.example.org"]
+# ocsp = "/var/lib/sluice/ocsp.der"
 )toml";
 }
 

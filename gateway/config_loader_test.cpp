@@ -108,6 +108,20 @@ void expect_same_except_hostname(const Config& got, const Config& want) {
   EXPECT_EQ(got.metrics.enabled, want.metrics.enabled);
   EXPECT_EQ(got.metrics.address, want.metrics.address);
   EXPECT_EQ(got.metrics.port, want.metrics.port);
+  for (std::size_t i = 0; i < got.listeners.size() && i < want.listeners.size(); ++i)
+    EXPECT_EQ(got.listeners[i].tls, want.listeners[i].tls);
+  const TlsConfig &gtls = got.tls, &wtls = want.tls;
+  EXPECT_EQ(gtls.certificates.size(), wtls.certificates.size());
+  EXPECT_EQ(gtls.min_version, wtls.min_version);
+  EXPECT_EQ(gtls.ciphers, wtls.ciphers);
+  EXPECT_EQ(gtls.handshake_timeout, wtls.handshake_timeout);
+  EXPECT_EQ(gtls.max_handshakes_per_worker, wtls.max_handshakes_per_worker);
+  EXPECT_EQ(gtls.session_tickets, wtls.session_tickets);
+  EXPECT_EQ(gtls.ticket_key_rotation, wtls.ticket_key_rotation);
+  EXPECT_EQ(gtls.ticket_lifetime, wtls.ticket_lifetime);
+  EXPECT_EQ(gtls.ticket_key_file, wtls.ticket_key_file);
+  EXPECT_EQ(gtls.reload_check_interval, wtls.reload_check_interval);
+  EXPECT_EQ(gtls.log_protocol_details, wtls.log_protocol_details);
 }
 
 // ------------------------------------------------------------- defaults

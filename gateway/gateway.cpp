@@ -20,12 +20,14 @@
 #include "metrics/exposition.hpp"
 #include "metrics/http_server.hpp"
 #include "metrics/sluice_metrics.hpp"
+#include "metrics/tls_counters.hpp"
 #include "storage/blocking_pool.hpp"
 #include "gateway/routes.hpp"
 #include "gateway/spool_metrics.hpp"
 #include "storage/lmdb_spool.hpp"
 #include "storage/queue_runner.hpp"
 #include "storage/queuefile.hpp"
+#include "tls/context_registry.hpp"
 
 namespace sluice::gateway {
 
@@ -74,6 +76,10 @@ class Process {
  public:
   Process(ConfigPtr config, std::string path) : path_(std::move(path)) {
     services_.config.store(config);
+    // Certificates first: a missing or broken one is a start-up error that names the file.
+    std::string tls_error;
+    if (!tls_.apply(*config, tls_error)) throw std::runtime_error("tls: " + tls_error);
+    services_.tls = &tls_;
     unsigned n = config->workers ? config->workers : std::max(1u, std::thread::hardware_concurrency());
     pool_ = std::make_unique<storage::BlockingPool>(config->spool.io_threads);
     for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i, config->dns));
@@ -112,6 +118,7 @@ class Process {
       }
     };
     signals.async_wait(on_signal);
+    schedule_tls_check();
     main_.run();
     for (auto& w : workers_) w->stop_and_join();
     if (http_) http_->stop();
@@ -123,6 +130,7 @@ class Process {
           .field("commit_ms_avg", txns ? std::to_string(st.commit_micros.load() / 1000.0 / txns) : std::string("0"))
           .field("failures", st.failures.load());
     }
+    if (tls_.any()) log_tls_stats();
     const auto totals = metrics::sluice_metrics().message_totals();
     log_info("stopped").field("accepted", totals.accepted).field("rejected", totals.rejected)
         .field("deferred", totals.deferred);
@@ -216,6 +224,13 @@ class Process {
       log_error("reload_refused").field("problem", e.what());
       return;
     }
+    // Certificates, keys, OCSP files and ticket keys of the new config: all
+    // usable, or the reload is refused and the ones in use stay.
+    std::string tls_error;
+    if (!tls_.apply(*load.config, tls_error)) {
+      log_error("reload_refused").field("problem", "tls: " + tls_error);
+      return;
+    }
     set_log_options(load.config->log.format, load.config->log.level);
     warn_metrics_change(services_.config.load()->metrics, load.config->metrics);
     services_.config.store(load.config);
@@ -249,6 +264,34 @@ class Process {
     if (running.enabled == wanted.enabled && running.address == wanted.address && running.port == wanted.port) return;
     log_warn("metrics_change_needs_restart").field("address", running.address).field("port", unsigned{running.port})
         .field("enabled", running.enabled);
+  }
+
+  // Until the metrics endpoint exports them: the TLS counters at stop.
+  static void log_tls_stats() {
+    auto& t = metrics::tls_counters();
+    log_info("tls_stats")
+        .field("full_tls12", t.handshakes_full[metrics::kTls12].load())
+        .field("full_tls13", t.handshakes_full[metrics::kTls13].load())
+        .field("resumed_tls12", t.handshakes_resumed[metrics::kTls12].load())
+        .field("resumed_tls13", t.handshakes_resumed[metrics::kTls13].load())
+        .field("failures", t.handshake_failures.load())
+        .field("timeouts", t.handshake_timeouts.load())
+        .field("refused_busy", t.handshakes_refused_busy.load())
+        .field("tickets_issued", t.tickets_issued.load())
+        .field("tickets_refused", t.tickets_refused.load())
+        .field("ocsp_lookups", t.ocsp_lookups.load())
+        .field("plaintext_discarded", t.starttls_plaintext_discarded.load());
+  }
+
+  // Certificate, key, OCSP and ticket-key files are polled (stat) here on the
+  // main thread, never on a worker.
+  void schedule_tls_check() {
+    tls_timer_.expires_after(services_.config.load()->tls.reload_check_interval);
+    tls_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      tls_.check_files();
+      schedule_tls_check();
+    });
   }
 
   void begin_drain() {
@@ -286,6 +329,8 @@ class Process {
   std::string path_;
   asio::io_context main_{1};
   asio::steady_timer timer_{main_};
+  asio::steady_timer tls_timer_{main_};
+  tls::ContextRegistry tls_;  // before services_ and the workers: sessions use its contexts
   Services services_;
   // Destruction runs bottom-up: listeners, then workers (their sessions may
   // still hold spool writers), then the spool and its I/O pool.

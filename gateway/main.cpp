@@ -14,6 +14,7 @@
 #include "gateway/config_loader.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/queue_command.hpp"
+#include "tls/context_registry.hpp"
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "dev"
@@ -72,6 +73,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (cmd == "check-config") {
+    // Certificates, keys, OCSP and ticket-key files too, as a start or reload would read them.
+    sluice::tls::ContextRegistry tls;
+    std::string tls_error;
+    if (!tls.apply(*loaded.config, tls_error)) {
+      std::cerr << config_path << ": tls: " << tls_error << "\n";
+      return 1;
+    }
     std::cout << config_path << ": OK\n";
     return 0;
   }

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "gateway/log.hpp"
+#include "tls/thread_caches.hpp"
 
 namespace sluice::gateway {
 
@@ -21,6 +22,7 @@ void Worker::start() {
     for (;;) {
       try {
         ctx_.run();
+        tls::release_thread_caches();
         return;
       } catch (const std::exception& e) {
         // A bug escaped a handler: log it and keep the other sessions alive.

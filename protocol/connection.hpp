@@ -7,6 +7,7 @@
 // pipelined input is waiting), which also puts banner and EHLO reply in one
 // write for an early-pipelining client.
 // Files: server_connection.cpp (set-up, PROXY header, banner, command loop),
+// server_connection_tls.cpp (STARTTLS and implicit TLS),
 // message_receiver.cpp (DATA and BDAT into the spool).
 #pragma once
 #include <array>
@@ -17,6 +18,7 @@
 #include "protocol/input_buffer.hpp"
 #include "protocol/server_connection.hpp"
 #include "protocol/smtp_server.hpp"
+#include "protocol/tls_stream.hpp"
 
 namespace sluice::protocol {
 
@@ -39,6 +41,15 @@ class Connection {
   // Reads more input; Flow::stop when the session must end (reply queued).
   boost::asio::awaitable<Flow> fill(std::chrono::seconds timeout, bool in_data);
   boost::asio::awaitable<bool> flush();
+  // TLS (server_connection_tls.cpp): the handshake after STARTTLS or, for an
+  // implicit-TLS listener, before the banner.
+  // slot_taken: the caller already holds one of the worker's handshake slots.
+  boost::asio::awaitable<Flow> start_tls(bool implicit, bool slot_taken);
+  boost::asio::awaitable<Flow> handle_starttls(const Step& step);
+  // The socket or the TLS stream, whichever the session runs on now.
+  boost::asio::awaitable<IoResult> stream_read_some(std::span<char> buf, std::chrono::steady_clock::duration timeout);
+  IoResult stream_read_available(std::span<char> buf);
+  boost::asio::awaitable<IoResult> stream_write_all(std::string_view data, std::chrono::steady_clock::duration timeout);
   void queue(const Reply& r);
   void log_reject(const Reply& r, std::string_view what);
   void drop_message();
@@ -46,6 +57,7 @@ class Connection {
   std::chrono::seconds command_timeout() const;
 
   boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<TlsStream> tls_;  // set once the handshake succeeded
   ConnectionContext ctx_;
   const gateway::Config& cfg_;
   Session session_;
@@ -59,6 +71,9 @@ class Connection {
   std::uint64_t bdat_header_bytes_ = 0; // our Received header, stored in front of BDAT data
   bool message_too_big_ = false;
   std::string end_reason_ = "quit";
+  bool quit_sent_ = false;  // 221 queued: a reset from here on is the client's way of leaving
+  bool reset_noted_ = false;
+  void note_reset_after_quit();  // once per session, only under tls.log_protocol_details
   bool replied_ = false;  // a reply was just written: the client has not answered yet
   std::chrono::steady_clock::time_point started_;
 };

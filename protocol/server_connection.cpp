@@ -41,16 +41,23 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext ctx)
   session_.id = ctx_.connection_id;
   if (ctx_.control) ctx_.control->socket = &socket_;
   socket_.non_blocking(true, ec);  // read_available() must never block a worker
+  session_.starttls_offered = ctx_.tls && ctx_.listener->tls == gateway::TlsMode::starttls;
 }
 
 void Connection::queue(const Reply& r) { r.append_to(out_); }
 
 asio::awaitable<bool> Connection::flush() {
   if (out_.empty()) co_return true;
-  IoResult r = co_await write_all(socket_, out_, kWriteTimeout);
+  IoResult r = co_await stream_write_all(out_, kWriteTimeout);
   out_.clear();
   replied_ = true;
   if (r.status != IoStatus::ok) {
+    if (end_reason_ == "quit" && quit_sent_ && session_.tls) {
+      // Outlook and others reset the connection right after QUIT on TLS,
+      // not waiting for our 221: harmless, so no error, only a detail line.
+      note_reset_after_quit();
+      co_return false;
+    }
     end_reason_ = r.status == IoStatus::timeout ? "write timeout" : "lost connection";
     co_return false;
   }
@@ -65,7 +72,11 @@ asio::awaitable<void> Connection::run() {
     co_return;
   }
   server_.evaluate_permissions();
-  if (check_early_talker() == Flow::go_on) {
+  // Implicit TLS (RFC 8314 3.3): the handshake comes first, the banner after
+  // it. The early-talker check does not apply: the ClientHello is expected.
+  const bool implicit_tls = ctx_.listener->tls == gateway::TlsMode::implicit;
+  const Flow first = implicit_tls ? co_await start_tls(true, false) : check_early_talker();
+  if (first == Flow::go_on) {
     queue(server_.greeting());
     log_info("connect")
         .field("conn", session_.id)
@@ -76,6 +87,15 @@ asio::awaitable<void> Connection::run() {
     co_await command_loop();
   }
   co_await flush();
+  if (tls_) {
+    tls_->shutdown();
+    // Only under the protocol-detail switch: see how the client leaves after
+    // QUIT (costs the session up to a second of lingering, no CPU).
+    if (quit_sent_ && end_reason_ == "quit" && cfg_.tls.log_protocol_details) {
+      const std::string how = co_await tls_->await_peer_close(std::chrono::seconds(1));
+      if (how == "reset") note_reset_after_quit();
+    }
+  }
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -86,7 +106,8 @@ asio::awaitable<void> Connection::run() {
       .field("H", session_.host_for_log())
       .field("messages", session_.messages)
       .field("reason", end_reason_)
-      .field("L", session_.pipelining_mark());
+      .field("L", session_.pipelining_mark())
+      .field("tls", session_.tls ? session_.tls_version : std::string{});
 }
 
 asio::awaitable<Connection::Flow> Connection::read_proxy_header() {
@@ -184,7 +205,7 @@ asio::awaitable<Connection::Flow> Connection::fill(std::chrono::seconds timeout,
     IoResult r{IoStatus::would_block, 0};
     if (!replied_ || !in_.empty()) {
       auto buf = in_.prepare(room);
-      r = read_available(socket_, buf);
+      r = stream_read_available(buf);
       in_.commit(r.bytes);
     }
     replied_ = false;
@@ -200,7 +221,7 @@ asio::awaitable<Connection::Flow> Connection::fill(std::chrono::seconds timeout,
       // Wait by reading into the small fixed buffer: an idle session holds
       // only that, and a read (unlike async_wait) keeps Asio's epoll
       // registration as it is — no epoll_ctl per command.
-      r = co_await read_some(socket_, idle_buffer_, wait);
+      r = co_await stream_read_some(idle_buffer_, wait);
       if (r.status == IoStatus::ok && r.bytes > 0) {
         auto dst = in_.prepare(r.bytes);
         std::copy_n(idle_buffer_.data(), r.bytes, dst.data());
@@ -277,10 +298,15 @@ asio::awaitable<Connection::Flow> Connection::handle(const Step& step) {
     const Flow flow = co_await receive_bdat(step);
     co_return flow;
   }
+  if (step.next == Step::Next::starttls) {
+    const Flow flow = co_await handle_starttls(step);
+    co_return flow;
+  }
   if (step.reply.code >= 400) log_reject(step.reply, "command");
   queue(step.reply);
   if (step.next == Step::Next::close) {
     end_reason_ = step.reply.code == 221 ? "quit" : "closed by server";
+    quit_sent_ = step.reply.code == 221;
     co_return Flow::stop;
   }
   co_return Flow::go_on;

@@ -15,6 +15,7 @@
 #include "metrics/sluice_metrics.hpp"
 #include "protocol/connection_io.hpp"
 #include "storage/spool.hpp"
+#include "tls/server_context.hpp"
 
 namespace sluice::protocol {
 
@@ -25,6 +26,7 @@ struct ConnectionContext {
   ConnectionControl* control;                 // owned by the worker's registry
   std::string connection_id;
   metrics::ListenerMetrics metrics;          // the listener's handles (never null when serving)
+  std::shared_ptr<tls::ServerContext> tls;    // the listener's TLS context; nullptr when tls = "off"
 };
 
 boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket&& socket, ConnectionContext&& ctx);

@@ -5,7 +5,7 @@ namespace sluice::protocol {
 std::string Session::protocol_name(bool utf8) const {
   std::string p = utf8 ? "utf8" : "";
   p += esmtp ? "esmtp" : "smtp";
-  // No TLS yet in this build; "s" is added by the TLS layer when it lands.
+  if (tls) p += 's';
   if (!login.empty()) p += 'a';
   return p;
 }

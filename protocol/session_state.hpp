@@ -42,10 +42,15 @@ struct Session {
   bool pipeconnect_advertised = false;
   bool pipeconnect_used = false;      // it did
   bool relay_trusted = false;         // client in trusted_networks
+  // TLS (RFC 3207, RFC 8314): set by the connection, read by EHLO, MAIL and Received.
+  bool starttls_offered = false;      // the listener offers STARTTLS and TLS is not on yet
+  bool tls = false;                   // the session runs over TLS now
+  std::string tls_version;            // "TLSv1.3"
+  std::string tls_cipher;             // as logged: "*" appended when resumed
   unsigned bad_commands = 0;
   std::uint64_t messages = 0;
 
-  // "esmtp", "esmtpa", "utf8esmtp", ... (RFC 3848, RFC 6531), lower case for logs.
+  // "esmtp", "esmtps", "esmtpsa", "utf8esmtps", ... (RFC 3848, RFC 6531), lower case for logs.
   std::string protocol_name(bool utf8) const;
   // Exim's L= mark: "." advertised but unused, "*" used, "" not advertised.
   std::string_view pipelining_mark() const;

@@ -68,6 +68,7 @@ Step SmtpServer::dispatch(const Command& cmd) {
     case Verb::data: return data(cmd);
     case Verb::bdat: return bdat(cmd);
     case Verb::xclient: return xclient(cmd);
+    case Verb::starttls: return starttls(cmd);
     default: return simple(cmd);
   }
 }
@@ -177,8 +178,18 @@ std::string SmtpServer::received_header(std::int64_t now) const {
   h += " (Sluice) with ";
   const bool utf8 = tx_.params.smtputf8;
   std::string with = utf8 ? "UTF8SMTP" : (s_.esmtp ? "ESMTP" : "SMTP");
+  if (s_.tls && (s_.esmtp || utf8)) with += 'S';   // RFC 3848: ESMTPS; RFC 6531: UTF8SMTPS
   if (!s_.login.empty() && s_.esmtp) with += 'A';  // RFC 3848 registers ESMTPA, not SMTPA
   h += with;
+  if (s_.tls) {
+    // What protected the hop, as other MTAs note it: version and cipher.
+    h += " (";
+    h += s_.tls_version;
+    h += ' ';
+    h += s_.tls_cipher;
+    if (tx_.params.requiretls) h += " REQUIRETLS";  // RFC 8689: the obligation travels with the message
+    h += ')';
+  }
   h += "\r\n\tid ";
   h += tx_.id;
   if (tx_.recipients.size() == 1) {

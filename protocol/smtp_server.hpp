@@ -29,6 +29,7 @@ struct Step {
     data,       // write the 354, then read DATA until CRLF.CRLF
     bdat,       // read `chunk_size` bytes, then reply (reply is filled in later)
     close,      // write `reply`, then close the connection
+    starttls,   // write `reply` (220), drop pipelined input, then the TLS handshake (RFC 3207)
   };
   Reply reply;
   Next next = Next::reply;
@@ -71,6 +72,9 @@ class SmtpServer {
   void end_transaction();
   // RFC 3030: BDAT reply for a chunk that was not the last.
   Reply chunk_reply(std::uint64_t bytes) const;
+  // RFC 3207 4.2: the handshake after STARTTLS succeeded; forget what the
+  // client said before it (EHLO, any transaction) and note the TLS state.
+  void tls_started(std::string version, std::string cipher_for_log);
 
   const gateway::Config& config() const { return cfg_; }
 
@@ -83,6 +87,7 @@ class SmtpServer {
   Step bdat(const Command& cmd);                   // verb_data.cpp
   Step xclient(const Command& cmd);                // verb_xclient.cpp
   Step simple(const Command& cmd);                 // verb_misc.cpp
+  Step starttls(const Command& cmd);               // verb_starttls.cpp
   Step refuse(Reply r);                            // counts a bad command
   Reply ehlo_reply() const;
   // Is `domain` one we accept mail for (our host name, local_domains,

@@ -33,6 +33,10 @@ Reply SmtpServer::ehlo_reply() const {
   if (cfg_.smtp.chunking) r.lines.push_back("CHUNKING");
   if (cfg_.smtp.smtputf8) r.lines.push_back("SMTPUTF8");
   if (cfg_.smtp.dsn) r.lines.push_back("DSN");
+  // RFC 3207 4.2: never again once TLS is on; RFC 8689 4: REQUIRETLS only
+  // where the obligation can be honoured, on a TLS session.
+  if (s_.starttls_offered && !s_.tls) r.lines.push_back("STARTTLS");
+  if (s_.tls) r.lines.push_back("REQUIRETLS");
   r.lines.push_back("ENHANCEDSTATUSCODES");
   // Every attribute the parser accepts (xclient.hpp), so the list cannot drift from it.
   if (s_.xclient_allowed) r.lines.push_back("XCLIENT " + std::string(kXclientAttributeNames));

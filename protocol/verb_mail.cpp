@@ -1,4 +1,4 @@
-// MAIL FROM (RFC 5321 4.1.1.2) with SIZE, BODY, SMTPUTF8 and DSN parameters.
+// MAIL FROM (RFC 5321 4.1.1.2) with SIZE, BODY, SMTPUTF8, DSN and REQUIRETLS parameters.
 #include "protocol/command.hpp"
 #include "protocol/smtp_server.hpp"
 
@@ -21,8 +21,12 @@ Step SmtpServer::mail(const Command& cmd) {
   opts.allow_binarymime = cfg_.smtp.chunking;
   opts.allow_smtputf8 = cfg_.smtp.smtputf8;
   opts.allow_dsn = cfg_.smtp.dsn;
+  opts.allow_requiretls = true;  // known everywhere, so that outside TLS it gets its own reply below
   ParamsParse pp = parse_mail_params(path.params, opts, params);
   if (!pp.ok) return refuse(pp.error);
+  // RFC 8689 4: REQUIRETLS is offered only on a TLS session; a client that
+  // asks for it without TLS must not have its message accepted.
+  if (params.requiretls && !s_.tls) return refuse(Reply(530, "5.7.10", "REQUIRETLS needs a TLS session"));
 
   // RFC 6531 3.5: a non-ASCII reverse path needs the SMTPUTF8 parameter (550 on MAIL).
   if (path.mailbox.needs_smtputf8 && !params.smtputf8)

@@ -1,5 +1,5 @@
 // The verbs that need no state of their own: RSET, NOOP, QUIT, VRFY, EXPN,
-// HELP, and the ones this build does not offer (STARTTLS, AUTH).
+// HELP, and the one this build does not offer (AUTH).
 #include "protocol/command.hpp"
 #include "protocol/smtp_server.hpp"
 
@@ -33,8 +33,6 @@ Step SmtpServer::simple(const Command& cmd) {
                         "See RFC 5321 for their use"};
       return st;
     }
-    case Verb::starttls:
-      return refuse(Reply(502, "5.5.1", "STARTTLS not offered"));
     case Verb::auth:
       return refuse(Reply(502, "5.5.1", "AUTH not offered"));
     default:

@@ -17,10 +17,11 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libwolfssl-dev liblmdb-dev lmdb-utils libc-ares-dev
   liburing-dev libpsl-dev publicsuffix libtomlplusplus-dev
   libgtest-dev googletest)
-test_pkgs=(python3 python3-pytest python3-yaml swaks nginx-light libnginx-mod-mail haproxy
+test_pkgs=(python3 python3-pytest python3-yaml python3-cryptography swaks openssl gnutls-bin
+  libnet-ssleay-perl nginx-light libnginx-mod-mail haproxy
   clang libclang-rt-14-dev iproute2 procps exim4-daemon-light unbound
   libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase
-  prometheus openssl gnuplot-nox python3-dkim python3-nacl opendkim-tools)
+  prometheus gnuplot-nox python3-dkim python3-nacl opendkim-tools)
 
 pkgs=("${build_pkgs[@]}")
 [[ $what == test ]] && pkgs+=("${test_pkgs[@]}")

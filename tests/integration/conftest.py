@@ -50,14 +50,26 @@ def render_toml(tables):
     for k, v in tables.items():
         if not isinstance(v, (dict, list)) or (isinstance(v, list) and v and not isinstance(v[0], dict)):
             out.append(f"{k} = {toml_value(v)}")
+    def is_table_list(x):
+        return isinstance(x, list) and x and isinstance(x[0], dict)
+
+    def body(k, d):
+        # Plain keys first, then sub-tables as [[k.sub]] (e.g. [[tls.certificate]]).
+        out.extend(f"{kk} = {toml_value(vv)}" for kk, vv in d.items() if not is_table_list(vv))
+        for kk, vv in d.items():
+            if is_table_list(vv):
+                for item in vv:
+                    out.append(f"\n[[{k}.{kk}]]")
+                    out.extend(f"{k3} = {toml_value(v3)}" for k3, v3 in item.items())
+
     for k, v in tables.items():
         if isinstance(v, dict):
             out.append(f"\n[{k}]")
-            out.extend(f"{kk} = {toml_value(vv)}" for kk, vv in v.items())
-        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            body(k, v)
+        elif is_table_list(v):
             for item in v:
                 out.append(f"\n[[{k}]]")
-                out.extend(f"{kk} = {toml_value(vv)}" for kk, vv in item.items())
+                body(k, item)
     return "\n".join(out) + "\n"
 
 

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""bench_tls_handshakes.py — TLS handshake cost of Sluice on one worker.
+
+For RSA-2048 and ECDSA P-256 certificates, TLS 1.2 and 1.3, full and resumed
+(session tickets), it runs CLIENTS threads that each connect to an
+implicit-TLS listener, handshake, read the 220 banner and close, for SECS
+seconds, against `sluice run` with workers = 1. It reports handshakes per
+second (wall) and, what matters for sizing, handshakes per CPU-second of the
+server process (utime + stime from /proc/PID/stat), i.e. per core.
+The client is Python's ssl (OpenSSL) in threads; on a small machine it
+competes with the server for CPU, which is why the per-CPU-second figure is
+the one to compare.
+
+Usage: load-tests/bench_tls_handshakes.py [--bin build/sluice] [--secs 5] [--clients 8] [--out FILE]
+"""
+import argparse
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sh(*argv):
+    subprocess.run(argv, check=True, capture_output=True)
+
+
+def make_certs(d):
+    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.pem",
+       "-days", "2", "-subj", "/CN=bench CA")
+    for kind, newkey in (("rsa", ["-newkey", "rsa:2048"]),
+                         ("ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])):
+        sh("openssl", "req", *newkey, "-nodes", "-keyout", f"{d}/{kind}.key", "-out", f"{d}/{kind}.csr",
+           "-subj", "/CN=bench.test")
+        Path(f"{d}/ext").write_text("subjectAltName=DNS:bench.test\n")
+        sh("openssl", "x509", "-req", "-in", f"{d}/{kind}.csr", "-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key",
+           "-CAcreateserial", "-out", f"{d}/{kind}.pem", "-days", "2", "-extfile", f"{d}/ext")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_case(port, ca, version, resumed, secs, clients, pid):
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.minimum_version = ctx.maximum_version = (ssl.TLSVersion.TLSv1_2 if version == "1.2" else ssl.TLSVersion.TLSv1_3)
+    counts = [0] * clients
+    reused = [0] * clients
+    errors = [0] * clients
+    stop = time.monotonic() + secs
+
+    def one(session):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="bench.test", session=session) as s:
+                s.recv(512)  # the banner; for TLS 1.3 this also brings the ticket
+                return s.session, s.session_reused
+
+    def worker(i):
+        session = None
+        if resumed:
+            session, _ = one(None)
+        while time.monotonic() < stop:
+            try:
+                new_session, was_reused = one(session if resumed else None)
+                counts[i] += 1
+                reused[i] += was_reused
+                if resumed and new_session is not None:
+                    session = new_session
+            except (OSError, ssl.SSLError):
+                errors[i] += 1
+
+    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    cpu, wall = cpu_seconds(pid) - cpu0, time.monotonic() - t0
+    n = sum(counts)
+    return {"handshakes": n, "reused": sum(reused), "errors": sum(errors), "wall_s": wall, "server_cpu_s": cpu,
+            "per_s": n / wall, "per_cpu_s": n / cpu if cpu else 0.0}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=str(ROOT / "build" / "sluice"))
+    ap.add_argument("--secs", type=float, default=5)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--out")
+    a = ap.parse_args()
+    lines = [f"# TLS handshakes, sluice workers=1, {a.clients} client threads, {a.secs}s per case, "
+             f"{time.strftime('%Y-%m-%d %H:%M:%S')}, nproc={os.cpu_count()}, loadavg={os.getloadavg()[0]:.2f}",
+             "| certificate | TLS | handshake | handshakes | reused | errors | per s (wall) | per server CPU-second |",
+             "|---|---|---|---|---|---|---|---|"]
+    print("\n".join(lines), flush=True)
+    with tempfile.TemporaryDirectory() as d:
+        make_certs(d)
+        for kind in ("rsa", "ec"):
+            port = free_port()
+            Path(f"{d}/s.toml").write_text(
+                f'workers = 1\n[log]\nlevel = "warn"\n[[listener]]\nname = "bench"\naddress = "127.0.0.1"\n'
+                f'port = {port}\ntls = "implicit"\n[spool]\nkind = "discard"\n[limits]\nmax_connections_per_ip = 10000\n'
+                f'[tls]\nmax_handshakes_per_worker = 1000\n[[tls.certificate]]\ncert = "{d}/{kind}.pem"\nkey = "{d}/{kind}.key"\n')
+            proc = subprocess.Popen([a.bin, "run", "--config", f"{d}/s.toml"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.STDOUT, cwd=d)
+            try:
+                for _ in range(100):
+                    try:
+                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                        break
+                    except OSError:
+                        time.sleep(0.05)
+                for version in ("1.2", "1.3"):
+                    for resumed in (False, True):
+                        r = run_case(port, f"{d}/ca.pem", version, resumed, a.secs, a.clients, proc.pid)
+                        line = (f"| {'RSA-2048' if kind == 'rsa' else 'ECDSA P-256'} | {version} | "
+                                f"{'resumed' if resumed else 'full'} | {r['handshakes']} | {r['reused']} | "
+                                f"{r['errors']} | {r['per_s']:.0f} | {r['per_cpu_s']:.0f} |")
+                        lines.append(line)
+                        print(line, flush=True)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+    if a.out:
+        Path(a.out).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

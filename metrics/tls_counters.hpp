@@ -1,0 +1,33 @@
+// tls_counters.hpp — process-wide TLS event counters, in one place so the
+// metrics endpoint can export them as they are (relaxed atomics, bumped by
+// the workers; read at scrape time or logged at shutdown).
+// Versions are indexed by TlsVersionIndex: TLS 1.2 and TLS 1.3 (older ones
+// are never negotiated).
+#pragma once
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+namespace sluice::metrics {
+
+enum TlsVersionIndex : std::size_t { kTls12 = 0, kTls13 = 1, kTlsVersions = 2 };
+
+struct TlsCounters {
+  std::array<std::atomic<std::uint64_t>, kTlsVersions> handshakes_full{};
+  std::array<std::atomic<std::uint64_t>, kTlsVersions> handshakes_resumed{};
+  std::atomic<std::uint64_t> handshake_failures{0};   // bad ClientHello, no shared cipher, alert, reset
+  std::atomic<std::uint64_t> handshake_timeouts{0};
+  std::atomic<std::uint64_t> handshakes_refused_busy{0};  // over tls.max_handshakes_per_worker
+  std::atomic<std::uint64_t> tickets_issued{0};
+  std::atomic<std::uint64_t> tickets_offered{0};       // the client brought one
+  std::atomic<std::uint64_t> tickets_refused{0};       // unknown key or failed to open
+  std::atomic<std::uint64_t> ocsp_lookups{0};        // wolfSSL took our OCSP response (it caches it until nextUpdate)
+  std::atomic<std::uint64_t> ocsp_stale_skipped{0};
+  std::atomic<std::uint64_t> starttls_plaintext_discarded{0};  // sessions that pipelined after STARTTLS
+
+  static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+};
+
+TlsCounters& tls_counters();
+
+}  // namespace sluice::metrics

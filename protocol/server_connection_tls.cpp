@@ -1,0 +1,126 @@
+// TLS on an SMTP connection: STARTTLS (RFC 3207) and implicit TLS
+// (RFC 8314 3.3), and the choice between socket and TLS stream for I/O.
+//
+// Security (CVE-2011-0411 class): whatever the client pipelined behind
+// STARTTLS arrived in clear and could have been injected by anyone on the
+// path; it is discarded, never read as commands after the handshake. The
+// SMTP state is reset (SmtpServer::tls_started) and EHLO is required again.
+#include "gateway/log.hpp"
+#include "metrics/tls_counters.hpp"
+#include "protocol/connection.hpp"
+
+namespace sluice::protocol {
+
+namespace asio = boost::asio;
+using metrics::TlsCounters;
+
+asio::awaitable<IoResult> Connection::stream_read_some(std::span<char> buf, std::chrono::steady_clock::duration timeout) {
+  if (tls_) {
+    IoResult r = co_await tls_->read_some(buf, timeout);
+    co_return r;
+  }
+  IoResult r = co_await read_some(socket_, buf, timeout);
+  co_return r;
+}
+
+IoResult Connection::stream_read_available(std::span<char> buf) {
+  return tls_ ? tls_->read_available(buf) : read_available(socket_, buf);
+}
+
+asio::awaitable<IoResult> Connection::stream_write_all(std::string_view data, std::chrono::steady_clock::duration timeout) {
+  if (tls_) {
+    IoResult r = co_await tls_->write_all(data, timeout);
+    co_return r;
+  }
+  IoResult r = co_await write_all(socket_, data, timeout);
+  co_return r;
+}
+
+asio::awaitable<Connection::Flow> Connection::handle_starttls(const Step& step) {
+  // Bounded handshake work per worker: over the cap, say so before the 220
+  // (RFC 3207 4: 454 for a temporary reason); the client may go on in clear
+  // or try later.
+  if (!try_begin_handshake(cfg_.tls.max_handshakes_per_worker)) {
+    Reply busy(454, "4.7.0", "TLS not available due to temporary reason");
+    log_reject(busy, "STARTTLS");
+    queue(busy);
+    co_return Flow::go_on;
+  }
+  // The slot is ours from here: start_tls() gives it back.
+  queue(step.reply);
+  const bool flushed = co_await flush();
+  if (!flushed) {
+    end_handshake();
+    co_return Flow::stop;
+  }
+  if (!in_.empty()) {
+    TlsCounters::add(metrics::tls_counters().starttls_plaintext_discarded);
+    gateway::log_warn("starttls_pipelined")
+        .field("conn", session_.id)
+        .field("H", session_.host_for_log())
+        .field("bytes", static_cast<std::uint64_t>(in_.size()))
+        .field("effect", "discarded");
+    in_.consume(in_.size());
+  }
+  const Flow flow = co_await start_tls(false, true);
+  co_return flow;
+}
+
+asio::awaitable<Connection::Flow> Connection::start_tls(bool implicit, bool slot_taken) {
+  if (!ctx_.tls) {  // cannot happen for a configured listener; never fall back to clear text
+    if (slot_taken) end_handshake();
+    end_reason_ = "no TLS context";
+    co_return Flow::stop;
+  }
+  if (!slot_taken && !try_begin_handshake(cfg_.tls.max_handshakes_per_worker)) {
+    end_reason_ = "TLS busy";
+    gateway::log_warn("tls_refused").field("conn", session_.id).field("H", session_.host_for_log())
+        .field("reason", "max_handshakes_per_worker");
+    co_return Flow::stop;  // implicit TLS: nothing can be said in clear
+  }
+  auto stream = TlsStream::make(socket_, ctx_.tls);
+  if (!stream) {
+    end_handshake();
+    end_reason_ = "TLS session not created";
+    co_return Flow::stop;
+  }
+  // Implicit TLS behind a PROXY header: the ClientHello may have been read
+  // with the header. After STARTTLS the buffer was emptied (discarded) above.
+  const std::string already(in_.peek());
+  in_.consume(in_.size());
+  const TlsOutcome tls = co_await stream->handshake(cfg_.tls.handshake_timeout, already);
+  end_handshake();
+  if (!tls.ok) {
+    end_reason_ = tls.timed_out ? "TLS handshake timeout" : "TLS handshake failed";
+    out_.clear();  // nothing more can be said in clear after the 220
+    gateway::log_info("tls_failed")
+        .field("conn", session_.id)
+        .field("H", session_.host_for_log())
+        .field("mode", implicit ? "implicit" : "starttls")
+        .field("error", tls.error);
+    co_return Flow::stop;
+  }
+  tls_ = std::move(stream);
+  server_.tls_started(tls.version, tls.cipher_for_log());
+  gateway::log_info("tls")
+      .field("conn", session_.id)
+      .field("H", session_.host_for_log())
+      .field("mode", implicit ? "implicit" : "starttls")
+      .field("version", tls.version)
+      .field("cipher", tls.cipher_for_log())
+      .field("sni", tls.notes.sni)
+      .field("resumption", tls.resumption_bits())
+      .field("ocsp", tls.notes.ocsp_requested ? "requested" : "");
+  co_return Flow::go_on;
+}
+
+void Connection::note_reset_after_quit() {
+  if (!cfg_.tls.log_protocol_details || reset_noted_) return;
+  reset_noted_ = true;
+  gateway::log_debug("protocol_detail")
+      .field("conn", session_.id)
+      .field("H", session_.host_for_log())
+      .field("detail", "connection reset by the client after QUIT on TLS");
+}
+
+}  // namespace sluice::protocol

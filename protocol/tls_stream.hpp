@@ -1,0 +1,77 @@
+// tls_stream.hpp — a TLS server session over the connection's TCP socket
+// (Asio's ssl::stream on wolfSSL), with the same read/write calls as the
+// plain socket in connection_io.hpp, so the connection does not care which
+// one it talks through.
+//
+// This header keeps Asio's ssl headers out of the files that include it;
+// tls_stream.cpp is the one translation unit that knows them.
+// Contract: the socket must outlive the stream. handshake() is called once;
+// reads and writes only after it succeeded. Every operation has a deadline,
+// and results are values (IoResult), never exceptions.
+// Bounded cost: at most tls.max_handshakes_per_worker handshakes run at once
+// on one worker thread (try_begin_handshake()); the rest are refused, so a
+// flood of ClientHellos cannot starve the sessions already there
+// (docs/architecture.md, "TLS handshake cost").
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "protocol/connection_io.hpp"
+#include "tls/server_context.hpp"
+
+namespace sluice::protocol {
+
+struct TlsOutcome {
+  bool ok = false;
+  bool timed_out = false;
+  std::string error;         // why it failed, for the log
+  std::string version;       // "TLSv1.3"
+  std::string cipher;        // OpenSSL's name: "ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_128_GCM_SHA256"
+  bool resumed = false;
+  tls::HandshakeNotes notes;
+  // The cipher as the log shows it: "*" appended when the session was resumed.
+  std::string cipher_for_log() const { return resumed ? cipher + "*" : cipher; }
+  // The resumption bits, Exim-style letters: S support built, A client asked
+  // for a ticket, O client offered a session, I ticket issued, R resumed.
+  std::string resumption_bits() const;
+};
+
+class TlsStream {
+ public:
+  // nullptr when the session cannot be created (out of memory).
+  static std::unique_ptr<TlsStream> make(boost::asio::ip::tcp::socket& socket,
+                                         std::shared_ptr<tls::ServerContext> context);
+  virtual ~TlsStream() = default;
+
+  // `already_read`: bytes of the ClientHello read before the stream existed
+  // (behind a PROXY header on an implicit-TLS listener); never plaintext
+  // that followed STARTTLS, which the caller discards.
+  virtual boost::asio::awaitable<TlsOutcome> handshake(std::chrono::steady_clock::duration timeout,
+                                                       std::string_view already_read) = 0;
+  virtual boost::asio::awaitable<IoResult> read_some(std::span<char> buf,
+                                                     std::chrono::steady_clock::duration timeout) = 0;
+  // Decrypted bytes already buffered in the TLS layer, without waiting
+  // (would_block when there are none: then wait with read_some()).
+  virtual IoResult read_available(std::span<char> buf) = 0;
+  virtual boost::asio::awaitable<IoResult> write_all(std::string_view data,
+                                                     std::chrono::steady_clock::duration timeout) = 0;
+  // Sends close_notify without waiting for the peer's (RFC 8446 6.1 lets us
+  // close then); errors are ignored, the peer may be gone.
+  virtual void shutdown() = 0;
+  // After shutdown(): how the client leaves, for the protocol-detail log:
+  // "close_notify", "eof" (FIN without close_notify), "reset", "data", "timeout".
+  virtual boost::asio::awaitable<std::string> await_peer_close(std::chrono::steady_clock::duration timeout) = 0;
+};
+
+// Per worker thread: true and counted when another handshake may start now;
+// end_handshake() when it is over. (A count per event-loop thread, not per
+// session: it is what bounds the loop's CPU time spent in handshakes.)
+bool try_begin_handshake(unsigned limit);
+void end_handshake();
+
+}  // namespace sluice::protocol

@@ -1,0 +1,392 @@
+"""TLS against real clients: STARTTLS (RFC 3207) and implicit TLS (RFC 8314)
+with openssl s_client, gnutls-cli, swaks and Python's ssl/smtplib; TLS 1.2
+and 1.3; RSA and ECDSA certificates chosen by SNI; the STARTTLS
+plaintext-injection class (CVE-2011-0411); bad input (garbage instead of a
+ClientHello, a stalled handshake, STARTTLS twice or inside a transaction);
+REQUIRETLS (RFC 8689). Certificates come from a test CA made here."""
+import shutil
+import smtplib
+import socket
+import ssl
+import subprocess
+import time
+
+import pytest
+
+from conftest import SLOW, Raw, free_port, greet, split_received
+from tls_support import Pki, need, s_client, served_subject, tls_socket, tls_tables
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    p = Pki(tmp_path_factory.mktemp("pki"))
+    p.rsa = p.leaf("mx.sluice.test", "rsa")
+    p.ec = p.leaf("ec.sluice.test", "ec")
+    return p
+
+
+def start_tls_gateway(sluice, pki, mode="starttls", tls=None, **extra):
+    certs = [(*pki.rsa, ["mx.sluice.test"], {}), (*pki.ec, ["ec.sluice.test"], {})]
+    tables = {**tls_tables(certs, mode=mode, tls=tls), **extra}
+    return sluice.start(**tables)
+
+
+# --- STARTTLS with the usual clients -------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_openssl_starttls_both_versions(sluice, pki, version):
+    gw = start_tls_gateway(sluice, pki)
+    out = s_client(gw.port, f"-tls1_{version[-1]}", "-CAfile", str(pki.ca), "-servername", "mx.sluice.test",
+                   data=b"EHLO again.test\r\nQUIT\r\n")
+    assert f"Protocol  : TLSv{version}" in out or f"New, TLSv{version}" in out, out
+    assert "Verify return code: 0 (ok)" in out, out
+    # RFC 3207 4.2: after TLS, EHLO lists no STARTTLS; REQUIRETLS is now offered.
+    after = out[out.index("250-mx.sluice.test Hello again.test"):]
+    assert "STARTTLS" not in after and "250-REQUIRETLS" in after, after
+    assert "221 2.0.0" in out
+    gw.wait_log("event=tls ")
+    assert f"version=TLSv{version}" in gw.log()
+
+
+def test_starttls_offered_only_when_configured(sluice, pki):
+    plain = sluice.start()
+    r = greet(plain.port)
+    code, lines = r.cmd("EHLO c.test")
+    assert not any("STARTTLS" in l for l in lines) and not any("REQUIRETLS" in l for l in lines)
+    r.expect("STARTTLS", 502, "5.5.1")
+    gw = start_tls_gateway(sluice, pki)
+    r = greet(gw.port)
+    code, lines = r.cmd("EHLO c.test")
+    assert "250-STARTTLS" in lines and not any("REQUIRETLS" in l for l in lines), lines
+
+
+def test_smtplib_starttls_message_is_marked_esmtps(sluice, pki):
+    gw = start_tls_gateway(sluice, pki)
+    with smtplib.SMTP("127.0.0.1", gw.port, local_hostname="client.test", timeout=10 * SLOW) as c:
+        c.ehlo()
+        assert c.has_extn("starttls")
+        c._host = "mx.sluice.test"  # the name smtplib checks the certificate against
+        c.starttls(context=pki.client_context())
+        c.ehlo()
+        assert not c.has_extn("starttls") and c.has_extn("requiretls")
+        c.sendmail("a@sender.test", ["b@example.test"], b"Subject: tls\r\n\r\nhello\r\n")
+    gw.wait_log("event=accepted")
+    assert "P=esmtps" in gw.log()
+    (rec, data), = gw.queued().values()
+    assert rec["protocol"] == "esmtps"
+    received, _ = split_received(data)
+    assert "with ESMTPS (TLSv1.3 " in received, received
+
+
+def test_gnutls_cli_starttls(sluice, pki):
+    need("gnutls-cli")
+    gw = start_tls_gateway(sluice, pki)
+    p = subprocess.run(["gnutls-cli", "--starttls-proto=smtp", "--port", str(gw.port), "--x509cafile", str(pki.ca),
+                        "--sni-hostname", "mx.sluice.test", "--verify-hostname", "mx.sluice.test", "127.0.0.1"],
+                       input=b"EHLO gnutls.test\r\nQUIT\r\n", capture_output=True, timeout=30 * SLOW)
+    out = p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
+    assert "Handshake was completed" in out, out
+    assert "250-mx.sluice.test Hello gnutls.test" in out and "221 2.0.0" in out, out
+
+
+def test_gnutls_cli_resumes(sluice, pki):
+    need("gnutls-cli")
+    gw = start_tls_gateway(sluice, pki)
+    p = subprocess.run(["gnutls-cli", "--resume", "--port", str(gw.port), "--x509cafile", str(pki.ca),
+                        "--starttls-proto=smtp", "--verify-hostname", "mx.sluice.test", "127.0.0.1"],
+                       input=b"QUIT\r\n", capture_output=True, timeout=30 * SLOW)
+    out = p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
+    assert "This is a resumed session" in out, out
+
+
+def test_swaks_starttls_and_implicit(sluice, pki):
+    need("swaks")
+    implicit_port = free_port()
+    gw = start_tls_gateway(sluice, pki, listener=[
+        {"name": "smtp", "address": "127.0.0.1", "port": free_port(), "tls": "starttls"},
+        {"name": "smtps", "address": "127.0.0.1", "port": implicit_port, "tls": "implicit"}])
+    for flag, port in (("--tls", gw.port), ("--tlsc", implicit_port)):
+        p = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(port), "--from", "a@sender.test",
+                            "--to", "b@example.test", flag, "--timeout", str(10 * SLOW)],
+                           capture_output=True, text=True, timeout=60 * SLOW)
+        out = p.stdout + p.stderr
+        assert p.returncode == 0, out
+        assert "TLS started" in out and "250 2.0.0 OK id=" in out, out
+    gw.wait_log("event=accepted", count=2)
+    assert "mode=implicit" in gw.log() and "mode=starttls" in gw.log()
+
+
+# --- CVE-2011-0411: plaintext pipelined behind STARTTLS ------------------------------------
+
+
+def test_commands_pipelined_behind_starttls_are_discarded(sluice, pki):
+    gw = start_tls_gateway(sluice, pki)
+    r = greet(gw.port)
+    r.send("STARTTLS\r\nRSET\r\n")  # one write: the RSET rides in clear behind STARTTLS
+    code, lines = r.read_reply()
+    assert code == 220 and lines[0].startswith("220 2.0.0"), lines
+    assert r.buf == b""
+    s = pki.client_context().wrap_socket(r.s, server_hostname="mx.sluice.test")
+    # The injected RSET must not be answered over TLS: nothing arrives unasked.
+    s.settimeout(1.0)
+    with pytest.raises((socket.timeout, ssl.SSLWantReadError, TimeoutError)):
+        extra = s.recv(4096)
+        raise AssertionError(f"server answered the injected command: {extra!r}")
+    s.settimeout(10 * SLOW)
+    # The SMTP state was reset: EHLO is needed again, and MAIL before it fails.
+    s.sendall(b"MAIL FROM:<a@sender.test>\r\n")
+    assert s.recv(4096).startswith(b"503 5.5.1"), "MAIL before the new EHLO must be refused"
+    s.sendall(b"EHLO c.test\r\n")
+    reply = s.recv(4096)
+    assert reply.startswith(b"250-mx.sluice.test Hello c.test"), reply
+    s.close()
+    gw.wait_log("event=starttls_pipelined")
+
+
+def test_starttls_twice_and_inside_a_transaction(sluice, pki):
+    gw = start_tls_gateway(sluice, pki)
+    r = greet(gw.port)
+    r.expect("MAIL FROM:<a@sender.test>", 250)
+    r.expect("STARTTLS", 503, "5.5.1")
+    r.expect("RSET", 250)
+    r.expect("STARTTLS now", 501, "5.5.4")
+    s = tls_socket(gw.port, pki.client_context())
+    f = s.makefile("rb")
+    s.sendall(b"EHLO c.test\r\n")
+    while f.readline()[3:4] != b" ":
+        pass
+    s.sendall(b"STARTTLS\r\n")
+    assert f.readline().startswith(b"503 5.5.1 TLS already active")
+
+
+# --- Certificates: SNI, RSA and ECDSA ------------------------------------------------------
+
+
+def test_sni_chooses_the_certificate(sluice, pki):
+    gw = start_tls_gateway(sluice, pki)
+    ec = s_client(gw.port, "-CAfile", str(pki.ca), "-servername", "ec.sluice.test", "-tls1_2")
+    assert "CN = ec.sluice.test" in served_subject(ec), ec
+    assert "ECDHE-ECDSA-" in ec, ec
+    rsa = s_client(gw.port, "-CAfile", str(pki.ca), "-servername", "mx.sluice.test", "-tls1_2")
+    assert "CN = mx.sluice.test" in served_subject(rsa) and "ECDHE-RSA-" in rsa, rsa
+    # An unknown name (or none) gets the first certificate, the default.
+    other = s_client(gw.port, "-CAfile", str(pki.ca), "-servername", "unknown.test", "-tls1_3")
+    assert "CN = mx.sluice.test" in served_subject(other), other
+    ec13 = s_client(gw.port, "-CAfile", str(pki.ca), "-servername", "ec.sluice.test", "-tls1_3")
+    assert "CN = ec.sluice.test" in served_subject(ec13) and "Verify return code: 0 (ok)" in ec13, ec13
+    assert "sni=ec.sluice.test" in gw.log()
+
+
+def test_listener_certificate_overrides_tls_section(sluice, pki):
+    own = pki.leaf("own.sluice.test", "ec")
+    port = free_port()
+    tables = tls_tables([(*pki.rsa, [], {})], port=port)
+    tables["listener"][0]["tls_certificate"] = [{"cert": str(own[0]), "key": str(own[1])}]
+    gw = sluice.start(**tables)
+    out = s_client(gw.port, "-CAfile", str(pki.ca))
+    assert "CN = own.sluice.test" in served_subject(out), out
+
+
+def test_min_version_13_refuses_tls12(sluice, pki):
+    gw = start_tls_gateway(sluice, pki, tls={"min_version": "1.3"})
+    out = s_client(gw.port, "-CAfile", str(pki.ca), "-tls1_2")
+    assert "New, TLSv1.2" not in out
+    gw.wait_log("event=tls_failed")
+    assert "New, TLSv1.3" in s_client(gw.port, "-CAfile", str(pki.ca), "-tls1_3")
+
+
+def test_missing_key_is_a_startup_error(sluice, pki, tmp_path):
+    tables = tls_tables([(pki.rsa[0], tmp_path / "missing.key", [], {})])
+    gw = sluice.start(wait=False, **tables)
+    assert gw.proc.wait(timeout=10 * SLOW) != 0
+    assert "missing.key" in gw.log(), gw.log()
+
+
+# --- Implicit TLS and bad input ------------------------------------------------------------
+
+
+def test_implicit_tls_banner_after_handshake(sluice, pki):
+    gw = start_tls_gateway(sluice, pki, mode="implicit")
+    s = tls_socket(gw.port, pki.client_context(), implicit=True)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"220 mx.sluice.test")
+    s.sendall(b"EHLO c.test\r\n")
+    lines = []
+    while True:
+        line = f.readline()
+        lines.append(line)
+        if line[3:4] == b" ":
+            break
+    assert b"250-STARTTLS\r\n" not in lines and b"250-REQUIRETLS\r\n" in lines, lines
+    s.close()
+
+
+def test_garbage_instead_of_client_hello(sluice, pki):
+    gw = start_tls_gateway(sluice, pki, mode="implicit")
+    r = Raw(gw.port)
+    r.send("EHLO i-forgot-tls.test\r\n")
+    assert r.closed(), "the server must close after a failed handshake"
+    assert not r.buf.startswith(b"220"), "no banner in clear on an implicit-TLS port"
+    gw.wait_log("event=tls_failed")
+    assert "mode=implicit" in gw.log()
+
+
+def test_stalled_handshake_times_out(sluice, pki):
+    gw = start_tls_gateway(sluice, pki, mode="implicit", tls={"handshake_timeout": "1s"})
+    r = Raw(gw.port)
+    t0 = time.time()
+    r.send(b"\x16\x03\x01\x00\x80")  # a record header promising a ClientHello that never comes
+    assert r.closed(timeout=5)
+    assert time.time() - t0 < 4 * SLOW
+    gw.wait_log("reason=\"TLS handshake timeout\"")
+
+
+def test_starttls_then_garbage(sluice, pki):
+    gw = start_tls_gateway(sluice, pki)
+    r = greet(gw.port)
+    r.expect("STARTTLS", 220, "2.0.0")
+    r.send("this is not TLS\r\n")
+    assert r.closed()
+    gw.wait_log("event=tls_failed")
+
+
+# --- REQUIRETLS (RFC 8689) -----------------------------------------------------------------
+
+
+def test_requiretls_only_on_tls(sluice, pki):
+    gw = start_tls_gateway(sluice, pki)
+    r = greet(gw.port)
+    r.expect("MAIL FROM:<a@sender.test> REQUIRETLS", 530, "5.7.10")
+    with smtplib.SMTP("127.0.0.1", gw.port, local_hostname="client.test", timeout=10 * SLOW) as c:
+        c._host = "mx.sluice.test"
+        c.starttls(context=pki.client_context())
+        c.ehlo()
+        assert c.has_extn("requiretls")
+        c.sendmail("a@sender.test", ["b@example.test"], b"Subject: rt\r\n\r\nhi\r\n", mail_options=["REQUIRETLS"])
+    gw.wait_log("event=accepted")
+    (rec, data), = gw.queued().values()
+    assert rec["requiretls"] is True
+    received, _ = split_received(data)
+    assert "REQUIRETLS" in received and "ESMTPS" in received, received
+
+
+# --- Unusual states ------------------------------------------------------------------------
+
+
+def test_reset_after_quit_is_not_an_error(sluice, pki):
+    gw = start_tls_gateway(sluice, pki, tls={"log_protocol_details": True})
+    for _ in range(5):
+        s = tls_socket(gw.port, pki.client_context())
+        s.sendall(b"EHLO c.test\r\nQUIT\r\n")
+        time.sleep(0.1)
+        # Outlook-style: reset, with no close_notify, as soon as QUIT is out.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        s.close()
+    gw.wait_log("event=disconnect", count=5)
+    log = gw.log()
+    assert "level=error" not in log and "level=warn" not in log, log
+    assert log.count("reason=quit") == 5, log
+    # Under the switch, each reset is one debug line, nothing more.
+    assert log.count("event=protocol_detail") == 5, log
+    assert log.count("connection reset by the client after QUIT") == 5
+
+
+def test_reset_after_quit_silent_without_the_switch(sluice, pki):
+    gw = start_tls_gateway(sluice, pki)
+    s = tls_socket(gw.port, pki.client_context())
+    s.sendall(b"EHLO c.test\r\nQUIT\r\n")
+    time.sleep(0.1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    s.close()
+    gw.wait_log("event=disconnect")
+    assert "protocol_detail" not in gw.log() and "reason=quit" in gw.log()
+
+
+# --- Bounded handshake work -----------------------------------------------------------------
+
+
+def test_handshake_cap_per_worker(sluice, pki):
+    implicit_port = free_port()
+    gw = start_tls_gateway(sluice, pki, workers=1,
+                           tls={"max_handshakes_per_worker": 1, "handshake_timeout": "2s"},
+                           listener=[{"name": "smtp", "address": "127.0.0.1", "port": free_port(), "tls": "starttls"},
+                                     {"name": "smtps", "address": "127.0.0.1", "port": implicit_port,
+                                      "tls": "implicit"}])
+    staller = Raw(implicit_port)
+    staller.send(b"\x16\x03\x01\x00\x80")  # holds the worker's only handshake slot
+    time.sleep(0.5 * SLOW)
+    r = greet(gw.port)
+    r.expect("STARTTLS", 454, "4.7.0")  # RFC 3207 4: TLS not available for a temporary reason
+    r.expect("NOOP", 250)               # the session goes on in clear
+    assert staller.closed(timeout=5)    # the stalled handshake times out and frees the slot
+    r.expect("STARTTLS", 220, "2.0.0")
+    s = pki.client_context().wrap_socket(r.s, server_hostname="mx.sluice.test")
+    s.sendall(b"EHLO c.test\r\n")
+    assert s.recv(4096).startswith(b"250-mx.sluice.test")
+    s.close()
+
+
+def test_check_config_reads_the_certificate_files(sluice, pki, tmp_path):
+    from conftest import BIN, render_toml
+    good = tmp_path / "good.toml"
+    good.write_text(render_toml(sluice.config(**tls_tables([(*pki.rsa, [], {})]))))
+    p = subprocess.run([BIN, "check-config", "--config", str(good)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text(render_toml(sluice.config(**tls_tables([(pki.rsa[0], pki.ec[1], [], {})]))))
+    p = subprocess.run([BIN, "check-config", "--config", str(bad)], capture_output=True, text=True)
+    assert p.returncode == 1 and "does not match" in p.stderr, p.stderr
+
+
+def test_implicit_tls_behind_proxy_header_in_the_same_packet(sluice, pki):
+    # haproxy's send-proxy in front of a port-465 listener: the PROXY header
+    # and the ClientHello can arrive in one read; the handshake must get the
+    # ClientHello bytes read together with the header.
+    gw = start_tls_gateway(sluice, pki, listener=[{
+        "name": "smtp", "address": "127.0.0.1", "port": free_port(), "tls": "implicit",
+        "proxy_protocol": True, "proxy_trusted": ["127.0.0.1/32"]}])
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = pki.client_context().wrap_bio(incoming, outgoing, server_hostname="mx.sluice.test")
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.do_handshake()
+    client_hello = outgoing.read()
+    sock = socket.create_connection(("127.0.0.1", gw.port), timeout=10 * SLOW)
+    sock.sendall(b"PROXY TCP4 198.51.100.7 127.0.0.1 40000 465\r\n" + client_hello)
+    while True:  # pump the handshake through the memory BIOs
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            if outgoing.pending:
+                sock.sendall(outgoing.read())
+            data = sock.recv(65536)
+            assert data, "server closed during the handshake"
+            incoming.write(data)
+    if outgoing.pending:
+        sock.sendall(outgoing.read())
+    banner = b""
+    while b"\r\n" not in banner:
+        try:
+            banner += tls.read(4096)
+        except ssl.SSLWantReadError:
+            incoming.write(sock.recv(65536))
+    assert banner.startswith(b"220 mx.sluice.test"), banner
+    sock.close()
+    gw.wait_log("event=tls ")
+    assert "198.51.100.7" in gw.log()
+
+
+def test_drain_reaches_an_idle_tls_session(sluice, pki):
+    # SIGTERM cancels the pending read of every idle session; over TLS the
+    # cancelled read must leave the stream usable for the 421.
+    import signal
+    gw = start_tls_gateway(sluice, pki)
+    s = tls_socket(gw.port, pki.client_context())
+    f = s.makefile("rb")
+    s.sendall(b"EHLO c.test\r\n")
+    while f.readline()[3:4] != b" ":
+        pass
+    gw.signal(signal.SIGTERM)
+    assert f.readline().startswith(b"421 4.3.2"), "the drain's 421 must arrive over TLS"
+    assert gw.proc.wait(timeout=10 * SLOW) == 0

@@ -1,0 +1,120 @@
+"""Helpers for the TLS tests: a test PKI made with the openssl command, and
+runners for the real TLS clients (openssl s_client, gnutls-cli, swaks,
+Python's ssl module)."""
+import shutil
+import socket
+import ssl
+import subprocess
+from pathlib import Path
+
+from conftest import SLOW, free_port
+
+
+def need(program):
+    path = shutil.which(program)
+    assert path, f"{program} is not installed (scripts/install-deps.sh test installs it)"
+    return path
+
+
+def run(argv, **kw):
+    return subprocess.run(argv, capture_output=True, check=True, timeout=60, **kw)
+
+
+class Pki:
+    """A test CA and leaf certificates signed by it, in `directory`."""
+
+    def __init__(self, directory):
+        need("openssl")
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.ca = self.dir / "ca.pem"
+        self.ca_key = self.dir / "ca.key"
+        run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", self.ca_key, "-out", self.ca,
+             "-days", "30", "-subj", "/CN=Sluice Test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        self.index = self.dir / "index.txt"
+        self.index.write_text("")
+
+    def leaf(self, name, kind="rsa", tag=None):
+        """(cert path, key path) for CN=name with a subjectAltName; kind rsa (2048) or ec (P-256)."""
+        tag = tag or f"{name}-{kind}"
+        key, csr, cert = (self.dir / f"{tag}.{ext}" for ext in ("key", "csr", "pem"))
+        newkey = ["-newkey", "rsa:2048"] if kind == "rsa" else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+        run(["openssl", "req", *newkey, "-nodes", "-keyout", key, "-out", csr, "-subj", f"/CN={name}"])
+        ext = self.dir / f"{tag}.ext"
+        ext.write_text(f"subjectAltName=DNS:{name}\nbasicConstraints=CA:FALSE\n")
+        run(["openssl", "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_key, "-CAcreateserial",
+             "-out", cert, "-days", "30", "-extfile", ext])
+        # The index `openssl ocsp` answers from: V(alid), expiry, serial, unknown, subject.
+        serial = run(["openssl", "x509", "-in", cert, "-noout", "-serial"]).stdout.decode().strip().split("=")[1]
+        with open(self.index, "a") as f:
+            f.write(f"V\t991231235959Z\t\t{serial}\tunknown\t/CN={name}\n")
+        return cert, key
+
+    def fullchain(self, cert, out):
+        """The leaf followed by its issuer, as a chain file for stapling."""
+        Path(out).write_bytes(Path(cert).read_bytes() + self.ca.read_bytes())
+        return Path(out)
+
+    def ocsp_response(self, cert, out, days=None, minutes=None):
+        """A signed DER OCSP response for `cert` (good), valid for days or minutes."""
+        validity = ["-ndays", str(days)] if days is not None else ["-nmin", str(minutes if minutes is not None else 60)]
+        req = self.dir / "ocsp.req"
+        run(["openssl", "ocsp", "-issuer", self.ca, "-cert", cert, "-reqout", req, "-no_nonce"])
+        run(["openssl", "ocsp", "-index", self.index, "-rsigner", self.ca, "-rkey", self.ca_key, "-CA", self.ca,
+             "-reqin", req, "-respout", out, *validity])
+        return out
+
+    def client_context(self, version=None):
+        ctx = ssl.create_default_context(cafile=str(self.ca))
+        if version == "1.2":
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        elif version == "1.3":
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        return ctx
+
+
+def tls_tables(pki_certs, mode="starttls", tls=None, port=None, extra_listeners=()):
+    """Config overrides for one TLS listener (named smtp, the fixture's first)."""
+    certs = [{"cert": str(c), "key": str(k), **({"names": names} if names else {}), **extra}
+             for c, k, names, extra in pki_certs]
+    return {
+        "listener": [{"name": "smtp", "address": "127.0.0.1", "port": port or free_port(), "tls": mode},
+                     *extra_listeners],
+        "tls": {"certificate": certs, **(tls or {})},
+    }
+
+
+def s_client(port, *args, starttls=True, data=b"QUIT\r\n", timeout=20):
+    """openssl s_client against 127.0.0.1:port; returns its stdout+stderr as text."""
+    need("openssl")
+    argv = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-ign_eof", *args]
+    if starttls:
+        argv[2:2] = ["-starttls", "smtp"]
+    p = subprocess.run(argv, input=data, capture_output=True, timeout=timeout * SLOW)
+    return p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
+
+
+def served_subject(output):
+    for line in output.splitlines():
+        if line.startswith("subject="):
+            return line
+    return None
+
+
+def tls_socket(port, ctx, server_hostname="mx.sluice.test", implicit=False):
+    """A Python TLS socket: implicit TLS, or after EHLO + STARTTLS on a raw connection.
+    Returns (ssl socket, file-like reader)."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
+    if not implicit:
+        f = raw.makefile("rb")
+        assert f.readline().startswith(b"220")
+        raw.sendall(b"EHLO client.test\r\n")
+        while True:
+            line = f.readline()
+            if line[3:4] == b" ":
+                break
+        raw.sendall(b"STARTTLS\r\n")
+        assert f.readline().startswith(b"220 2.0.0")
+    s = ctx.wrap_socket(raw, server_hostname=server_hostname)
+    return s

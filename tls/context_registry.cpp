@@ -1,0 +1,93 @@
+#include "tls/context_registry.hpp"
+
+#include "gateway/log.hpp"
+
+namespace sluice::tls {
+
+namespace {
+const std::vector<gateway::TlsCertificateConfig>& certificates_for(const gateway::Config& c,
+                                                                   const gateway::ListenerConfig& l) {
+  return l.tls_certificates.empty() ? c.tls.certificates : l.tls_certificates;
+}
+}  // namespace
+
+std::shared_ptr<TicketKeys> ContextRegistry::keys_for(const gateway::TlsConfig& tls, std::string& error) {
+  if (!tls.session_tickets) return nullptr;
+  if (keys_) {
+    const auto& o = keys_->options();
+    if (o.rotation == tls.ticket_key_rotation && o.lifetime == tls.ticket_lifetime && o.file == tls.ticket_key_file)
+      return keys_;
+  }
+  auto keys = std::make_shared<TicketKeys>(
+      TicketKeys::Options{tls.ticket_key_rotation, tls.ticket_lifetime, tls.ticket_key_file});
+  if (keys->file_mode() && !keys->reload(error)) {
+    error = "tls.ticket_key_file: " + error;
+    return nullptr;
+  }
+  return keys;
+}
+
+bool ContextRegistry::apply(const gateway::Config& config, std::string& error) {
+  bool any = false;
+  for (const auto& l : config.listeners) any |= l.tls != gateway::TlsMode::off;
+  std::shared_ptr<TicketKeys> keys;
+  if (any) {
+    keys = keys_for(config.tls, error);
+    if (!error.empty()) return false;
+  }
+  auto map = std::make_shared<Map>();
+  for (const auto& l : config.listeners) {
+    if (l.tls == gateway::TlsMode::off) continue;
+    auto ctx = ServerContext::build(l.name, certificates_for(config, l), config.tls, keys, error);
+    if (!ctx) return false;
+    (*map)[l.name] = std::move(ctx);
+  }
+  keys_ = std::move(keys);
+  config_ = std::make_shared<const gateway::Config>(config);
+  contexts_.store(std::move(map));
+  return true;
+}
+
+std::shared_ptr<ServerContext> ContextRegistry::get(const std::string& listener) const {
+  auto map = contexts_.load();
+  auto it = map->find(listener);
+  return it == map->end() ? nullptr : it->second;
+}
+
+void ContextRegistry::check_files() {
+  if (!config_) return;
+  if (keys_ && keys_->file_mode() && keys_->file_changed()) {
+    std::string error;
+    if (keys_->reload(error))
+      gateway::log_info("tls_ticket_keys_reloaded").field("file", keys_->options().file)
+          .field("keys", static_cast<std::uint64_t>(keys_->key_count()));
+    else
+      gateway::log_error("tls_ticket_keys_refused").field("file", keys_->options().file).field("error", error)
+          .field("effect", "keys in use kept");
+  }
+  auto current = contexts_.load();
+  std::shared_ptr<Map> next;
+  for (const auto& [name, ctx] : *current) {
+    ctx->refresh_ocsp();
+    if (!ctx->files_changed()) continue;
+    const gateway::ListenerConfig* lc = nullptr;
+    for (const auto& l : config_->listeners)
+      if (l.name == name) lc = &l;
+    if (!lc) continue;
+    std::string error;
+    auto rebuilt = ServerContext::build(name, certificates_for(*config_, *lc), config_->tls, keys_, error);
+    if (!rebuilt) {
+      // Files are often replaced in two steps (certificate, then key): a
+      // mismatch now may be fine at the next check, which tries again.
+      gateway::log_error("tls_reload_refused").field("listener", name).field("error", error)
+          .field("effect", "certificates in use kept");
+      continue;
+    }
+    if (!next) next = std::make_shared<Map>(*current);
+    (*next)[name] = std::move(rebuilt);
+    gateway::log_info("tls_reloaded").field("listener", name).field("reason", "files changed");
+  }
+  if (next) contexts_.store(std::move(next));
+}
+
+}  // namespace sluice::tls

@@ -1,0 +1,51 @@
+// ocsp_staple.hpp — one certificate's OCSP response (RFC 6960), stapled in
+// the handshake when the client asks (RFC 6066 8, status_request).
+//
+// The response is a DER file the operator (or a cron job running
+// `openssl ocsp`) keeps fresh; refresh() re-reads it when it changed (main
+// thread, from the registry's file check) and swaps it in atomically. A
+// response past its nextUpdate is not stapled — a stale staple is worse than
+// none, as clients that check it would fail the handshake — and is logged
+// once per file version. A file that does not parse is refused with a log
+// line and the previous response stays.
+#pragma once
+#include <atomic>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sluice::tls {
+
+struct OcspResponseFile {
+  std::vector<unsigned char> der;
+  std::time_t next_update = 0;  // 0: the response has none (then it never goes stale)
+};
+
+// Parses a DER OCSP response; false with `error` when it is not a successful
+// basic response with one single response.
+// The nextUpdate of a DER response found by a byte scan (0 when none): for
+// the log, when wolfSSL refuses a response because it is already stale.
+std::time_t scan_next_update(const std::vector<unsigned char>& der);
+bool parse_ocsp_response(std::vector<unsigned char> der, OcspResponseFile& out, std::string& error);
+
+class OcspStaple {
+ public:
+  OcspStaple(std::string listener, std::string path);
+  void install(void* wolfssl_ctx);  // makes a WOLFSSL_CTX staple from this object
+  void refresh();                   // main thread
+  // For wolfSSL's OCSP lookup: the response to staple now, or nullptr.
+  std::shared_ptr<const OcspResponseFile> current(std::time_t now) const;
+  // Is a response there that is still fresh at `now`? No side effects.
+  bool fresh(std::time_t now) const {
+    auto r = response_.load();
+    return r && (r->next_update == 0 || now <= r->next_update);
+  }
+
+ private:
+  std::string listener_, path_, signature_;
+  std::atomic<std::shared_ptr<const OcspResponseFile>> response_;
+  mutable std::atomic<bool> stale_logged_{false};
+};
+
+}  // namespace sluice::tls

@@ -1,0 +1,237 @@
+#include "tls/server_context.hpp"
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+
+#include "gateway/log.hpp"
+#include "metrics/tls_counters.hpp"
+#include "tls/ocsp_staple.hpp"
+
+namespace sluice::tls {
+
+namespace fs = std::filesystem;
+using metrics::TlsCounters;
+
+// One certificate as two wolfSSL contexts when it has an OCSP file: one that
+// staples and one that does not. wolfSSL fails a handshake whose client asked
+// for a status when its stapling context has no response to give, so a
+// session is put on the stapling one only while a fresh response is there.
+struct ServerContext::Certificate {
+  WOLFSSL_CTX* ctx = nullptr;        // never staples
+  WOLFSSL_CTX* ctx_ocsp = nullptr;   // staples; nullptr without an OCSP file
+  gateway::TlsCertificateConfig config;
+  std::unique_ptr<OcspStaple> ocsp;  // nullptr: no OCSP file configured
+  WOLFSSL_CTX* pick(std::time_t now) const {
+    // A minute of margin: the response must still be fresh when wolfSSL
+    // asks for it, later in the handshake.
+    return ctx_ocsp && ocsp->fresh(now + 60) ? ctx_ocsp : ctx;
+  }
+  ~Certificate() {
+    if (ctx) wolfSSL_CTX_free(ctx);
+    if (ctx_ocsp) wolfSSL_CTX_free(ctx_ocsp);
+  }
+};
+
+namespace {
+
+int notes_index() {
+  // asio keeps its verify callback in ex_data slot 0 (SSL_set_app_data): take our own.
+  // wolfSSL may hand out that very slot first.
+  static const int index = [] {
+    int i = wolfSSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    while (i == 0) i = wolfSSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return i;
+  }();
+  return index;
+}
+
+HandshakeNotes* notes_of(WOLFSSL* ssl) { return static_cast<HandshakeNotes*>(wolfSSL_get_ex_data(ssl, notes_index())); }
+
+// Printable ASCII only, for the log; a server name is a DNS name (RFC 6066 3).
+std::string sanitised(const char* s) {
+  std::string out;
+  for (; s && *s && out.size() < 255; ++s) out += (*s > ' ' && *s < 0x7f) ? *s : '?';
+  return out;
+}
+
+int ticket_callback(WOLFSSL* ssl, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ],
+                    unsigned char iv[WOLFSSL_TICKET_IV_SZ], unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc,
+                    unsigned char* ticket, int in_len, int* out_len, void* user) {
+  auto* keys = static_cast<TicketKeys*>(user);
+  HandshakeNotes* notes = notes_of(ssl);
+  auto& counters = metrics::tls_counters();
+  std::span<std::uint8_t> data(ticket, static_cast<std::size_t>(in_len));
+  if (enc) {
+    if (!keys->seal(std::span<std::uint8_t, 16>(key_name, 16), std::span<std::uint8_t, 16>(iv, 16),
+                    std::span<std::uint8_t, 32>(mac, 32), data))
+      return WOLFSSL_TICKET_RET_FATAL;
+    *out_len = in_len;
+    if (notes) notes->ticket_issued = true;
+    TlsCounters::add(counters.tickets_issued);
+    return WOLFSSL_TICKET_RET_OK;
+  }
+  if (notes) notes->ticket_offered = true;
+  TlsCounters::add(counters.tickets_offered);
+  const TicketOpen r = keys->open(std::span<const std::uint8_t, 16>(key_name, 16),
+                                  std::span<const std::uint8_t, 16>(iv, 16), std::span<const std::uint8_t, 32>(mac, 32),
+                                  data);
+  if (r == TicketOpen::unknown_key || r == TicketOpen::bad) {
+    TlsCounters::add(counters.tickets_refused);
+    return WOLFSSL_TICKET_RET_REJECT;  // a full handshake follows
+  }
+  *out_len = in_len;
+  if (notes) notes->ticket_opened = true;
+  return r == TicketOpen::ok_renew ? WOLFSSL_TICKET_RET_CREATE : WOLFSSL_TICKET_RET_OK;
+}
+
+// SNI (RFC 6066 3): switch the session to the certificate named for it; an
+// unknown or absent name keeps the default one.
+int servername_callback(WOLFSSL* ssl, int* /*alert*/, void* arg) {
+  auto* certs = static_cast<const std::vector<std::unique_ptr<ServerContext::Certificate>>*>(arg);
+  const char* name = wolfSSL_get_servername(ssl, WOLFSSL_SNI_HOST_NAME);
+  if (HandshakeNotes* notes = notes_of(ssl)) notes->sni = sanitised(name);
+  if (!name) return 0;
+  for (const auto& c : *certs)
+    for (const auto& n : c->config.names)
+      if (strcasecmp(n.c_str(), name) == 0) {
+        if (c.get() != certs->front().get()) wolfSSL_set_SSL_CTX(ssl, c->pick(std::time(nullptr)));
+        return 0;
+      }
+  return 0;
+}
+
+// Loads the certificates that follow the leaf in a PEM chain file as the
+// trust anchors of the context's certificate manager.
+bool load_issuers(WOLFSSL_CTX* ctx, const std::string& chain_file) {
+  std::ifstream in(chain_file, std::ios::binary);
+  const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string end_marker = "-----END CERTIFICATE-----";
+  const std::size_t first_end = pem.find(end_marker);
+  if (first_end == std::string::npos) return false;
+  const std::string rest = pem.substr(first_end + end_marker.size());
+  if (rest.find("-----BEGIN CERTIFICATE-----") == std::string::npos) return false;
+  return wolfSSL_CTX_load_verify_buffer(ctx, reinterpret_cast<const unsigned char*>(rest.data()),
+                                        static_cast<long>(rest.size()), WOLFSSL_FILETYPE_PEM) == WOLFSSL_SUCCESS;
+}
+
+std::string stat_signature(const std::vector<std::unique_ptr<ServerContext::Certificate>>& certs) {
+  std::string sig;
+  for (const auto& c : certs)
+    for (const std::string* f : {&c->config.cert, &c->config.key}) {
+      std::error_code ec;
+      const auto t = fs::last_write_time(*f, ec);
+      const auto size = fs::file_size(*f, ec);
+      sig += *f + ":" + std::to_string(t.time_since_epoch().count()) + ":" + std::to_string(size) + ";";
+    }
+  return sig;
+}
+
+}  // namespace
+
+namespace {
+
+// A wolfSSL context for one certificate with the listener's versions,
+// ciphers and tickets; nullptr with `error` naming the file.
+WOLFSSL_CTX* make_ctx(const gateway::TlsCertificateConfig& cc, const gateway::TlsConfig& tls, TicketKeys* keys,
+                      const std::string& where, std::string& error) {
+  WOLFSSL_CTX* ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+  if (!ctx) {
+    error = where + "cannot create a TLS context";
+    return nullptr;
+  }
+  auto fail = [&](std::string why) {
+    error = where + why;
+    wolfSSL_CTX_free(ctx);
+    return nullptr;
+  };
+  if (wolfSSL_CTX_SetMinVersion(ctx, tls.min_version == "1.3" ? WOLFSSL_TLSV1_3 : WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS)
+    return fail("cannot set the minimum TLS version " + tls.min_version);
+  if (wolfSSL_CTX_set_cipher_list(ctx, tls.ciphers.c_str()) != WOLFSSL_SUCCESS)
+    return fail("tls.ciphers: no usable cipher in \"" + tls.ciphers + "\"");
+  if (wolfSSL_CTX_use_certificate_chain_file(ctx, cc.cert.c_str()) != WOLFSSL_SUCCESS)
+    return fail("cannot load the certificate chain " + cc.cert + " (missing, unreadable or not PEM)");
+  if (wolfSSL_CTX_use_PrivateKey_file(ctx, cc.key.c_str(), WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS)
+    return fail("cannot load the private key " + cc.key + " (missing, unreadable or not PEM)");
+  if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS)
+    return fail("the key " + cc.key + " does not match the certificate " + cc.cert);
+  // Stateless resumption only: no per-session memory on the server.
+  wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
+  if (tls.session_tickets && keys) {
+    wolfSSL_CTX_set_TicketEncCb(ctx, ticket_callback);
+    wolfSSL_CTX_set_TicketEncCtx(ctx, keys);
+    wolfSSL_CTX_set_TicketHint(ctx, static_cast<int>(tls.ticket_lifetime.count()));
+  } else {
+    wolfSSL_CTX_NoTicketTLSv12(ctx);
+    wolfSSL_CTX_set_num_tickets(ctx, 0);
+  }
+  return ctx;
+}
+
+}  // namespace
+
+std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
+                                                    const std::vector<gateway::TlsCertificateConfig>& certs,
+                                                    const gateway::TlsConfig& tls, std::shared_ptr<TicketKeys> keys,
+                                                    std::string& error) {
+  static std::once_flag init;
+  std::call_once(init, [] { wolfSSL_Init(); });
+  std::shared_ptr<ServerContext> sc(new ServerContext);
+  sc->listener_ = listener;
+  sc->keys_ = std::move(keys);
+  const std::string where = "listener " + listener + ": ";
+  if (certs.empty()) {
+    error = where + "no certificate";
+    return nullptr;
+  }
+  for (const auto& cc : certs) {
+    auto cert = std::make_unique<Certificate>();
+    cert->config = cc;
+    cert->ctx = make_ctx(cc, tls, sc->keys_.get(), where, error);
+    if (!cert->ctx) return nullptr;
+    if (!cc.ocsp.empty()) {
+      cert->ctx_ocsp = make_ctx(cc, tls, sc->keys_.get(), where, error);
+      if (!cert->ctx_ocsp) return nullptr;
+      // wolfSSL checks a staple before sending it, and needs the leaf's
+      // issuer for that: the certificates after the leaf in the chain file.
+      if (!load_issuers(cert->ctx_ocsp, cc.cert)) {
+        error = where + "ocsp needs the issuer certificate after the leaf in " + cc.cert;
+        return nullptr;
+      }
+      cert->ocsp = std::make_unique<OcspStaple>(listener, cc.ocsp);
+      cert->ocsp->install(cert->ctx_ocsp);
+    }
+    sc->certs_.push_back(std::move(cert));
+  }
+  for (WOLFSSL_CTX* first : {sc->certs_.front()->ctx, sc->certs_.front()->ctx_ocsp}) {
+    if (!first) continue;
+    wolfSSL_CTX_set_servername_callback(first, servername_callback);
+    wolfSSL_CTX_set_servername_arg(first, &sc->certs_);
+  }
+  sc->signature_ = stat_signature(sc->certs_);
+  sc->refresh_ocsp();
+  return sc;
+}
+ServerContext::~ServerContext() = default;
+
+void* ServerContext::new_session(HandshakeNotes* notes) const {
+  WOLFSSL* ssl = wolfSSL_new(certs_.front()->pick(std::time(nullptr)));
+  if (!ssl) return nullptr;
+  wolfSSL_set_ex_data(ssl, notes_index(), notes);
+  return ssl;
+}
+
+bool ServerContext::files_changed() const { return stat_signature(certs_) != signature_; }
+
+void ServerContext::refresh_ocsp() const {
+  for (const auto& c : certs_)
+    if (c->ocsp) c->ocsp->refresh();
+}
+
+}  // namespace sluice::tls
