@@ -1,5 +1,7 @@
 #include "metrics/sluice_metrics.hpp"
 
+#include "metrics/tls_collector.hpp"
+
 #include "metrics/process_collector.hpp"
 
 namespace sluice::metrics {
@@ -99,6 +101,7 @@ SluiceMetrics::SluiceMetrics()
   for (std::size_t c = 0; c < replies_.size(); ++c)
     for (std::size_t k = 0; k < 4; ++k) replies_[c][k] = &replies.with({kCommandNames[c], kClassNames[k]});
   register_process_collector(registry);
+  register_tls_collector(registry);
 }
 
 ListenerMetrics SluiceMetrics::listener(const std::string& name) {
