@@ -30,7 +30,7 @@ bench_init accept
 
 declare -A PORT_OF PID_OF
 TARGETS=()
-config_for() { printf 'workers = %s\n[log]\nlevel = "%s"\n[[listener]]\nname = "bench"\naddress = "127.0.0.1"\nport = %s\n[spool]\nkind = "discard"\n' "$WORKERS" "$LOG_LEVEL" "$1"; }
+config_for() { printf 'workers = %s\n[log]\nlevel = "%s"\n[[listener]]\nname = "bench"\naddress = "127.0.0.1"\nport = %s\n[metrics]\nenabled = false\n[spool]\nkind = "discard"\n' "$WORKERS" "$LOG_LEVEL" "$1"; }
 
 backend_of() {  # which kernel interface PID's event loops use, from its open file descriptors
   local fds; fds=$(ls -l "/proc/$1/fd" 2>/dev/null)

@@ -79,6 +79,8 @@ address = \"127.0.0.1\"
 port = $SLUICE_PORT
 [limits]
 max_connections = 20000
+[metrics]
+enabled = false
 [spool]
 kind = \"discard\""
   spid=$LAST_PID

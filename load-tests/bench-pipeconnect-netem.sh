@@ -69,6 +69,8 @@ port = $PORT
 [smtp]
 pipeconnect_hosts = ["$CLI/32"]
 trusted_networks = ["$CLI/32"]
+[metrics]
+enabled = false
 [spool]
 kind = "discard"
 TOML

@@ -48,6 +48,8 @@ level = \"$LOG_LEVEL\"
 name = \"bench\"
 address = \"127.0.0.1\"
 port = $port
+[metrics]
+enabled = false
 [spool]
 kind = \"discard\""
   TARGETS+=("$label") PORT_OF[$label]=$port PID_OF[$label]=$LAST_PID

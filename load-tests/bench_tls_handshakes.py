@@ -112,7 +112,7 @@ def main():
             port = free_port()
             Path(f"{d}/s.toml").write_text(
                 f'workers = 1\n[log]\nlevel = "warn"\n[[listener]]\nname = "bench"\naddress = "127.0.0.1"\n'
-                f'port = {port}\ntls = "implicit"\n[spool]\nkind = "discard"\n[limits]\nmax_connections_per_ip = 10000\n'
+                f'port = {port}\ntls = "implicit"\n[metrics]\nenabled = false\n[spool]\nkind = "discard"\n[limits]\nmax_connections_per_ip = 10000\n'
                 f'[tls]\nmax_handshakes_per_worker = 1000\n[[tls.certificate]]\ncert = "{d}/{kind}.pem"\nkey = "{d}/{kind}.key"\n')
             proc = subprocess.Popen([a.bin, "run", "--config", f"{d}/s.toml"], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.STDOUT, cwd=d)

@@ -62,7 +62,7 @@ def main():
             port = probe.getsockname()[1]
         Path(f"{d}/s.toml").write_text(
             f'workers = 1\n[log]\nlevel = "warn"\n[[listener]]\nname = "idle"\naddress = "127.0.0.1"\nport = {port}\n'
-            f'tls = "starttls"\n[spool]\nkind = "discard"\n[limits]\nmax_connections_per_ip = 100000\n'
+            f'tls = "starttls"\n[metrics]\nenabled = false\n[spool]\nkind = "discard"\n[limits]\nmax_connections_per_ip = 100000\n'
             f'[[tls.certificate]]\ncert = "{d}/c.pem"\nkey = "{d}/k.pem"\n')
         proc = subprocess.Popen([a.bin, "run", "--config", f"{d}/s.toml"], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.STDOUT, cwd=d)

@@ -174,6 +174,8 @@ level = "info"
 name = "bench"
 address = "127.0.0.1"
 port = {port}
+[metrics]
+enabled = false
 [spool]
 {spool_conf}
 """)
