@@ -9,14 +9,16 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 results=$(mktemp -d)
 
 count_ctest() {  # "100% tests passed, 0 tests failed out of 57"
   local line; line=$(grep -E 'tests passed, [0-9]+ tests? failed out of' "$1" | tail -n1)
   if [[ -z $line ]]; then failed=$((failed+1)); echo "stage $2: no ctest summary"; return; fi
-  local total fail; total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line"); fail=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$line")
-  passed=$((passed+total-fail)); failed=$((failed+fail))
+  local total fail skip; total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line"); fail=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$line")
+  # Skipped tests (GTEST_SKIP) are listed as "(Skipped)": neither passed nor failed.
+  skip=$(grep -cE '\(Skipped\)' "$1" || true)
+  passed=$((passed+total-fail-skip)); failed=$((failed+fail)); skipped=$((skipped+skip))
 }
 count_pytest() {  # "==== 12 passed, 1 failed, 2 skipped in 3.1s ===="
   # -q prints "226 passed in 67.29s (0:01:07)"; without -q it is framed in "=".
@@ -25,7 +27,8 @@ count_pytest() {  # "==== 12 passed, 1 failed, 2 skipped in 3.1s ===="
   local p f e
   p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+'); f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')
   e=$(grep -oE '[0-9]+ errors?' <<<"$line" | grep -oE '[0-9]+')
-  passed=$((passed+${p:-0})); failed=$((failed+${f:-0}+${e:-0}))
+  local k; k=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+')
+  passed=$((passed+${p:-0})); failed=$((failed+${f:-0}+${e:-0})); skipped=$((skipped+${k:-0}))
 }
 
 build() {  # build DIR [cmake flags...]
@@ -80,5 +83,6 @@ if [[ ${SLUICE_SKIP_FUZZ:-0} != 1 ]]; then
   fi
 fi
 
+echo "(${skipped} skipped: counted neither as passed nor as failed; each says why in its stage's log)"
 echo "${passed} passed, ${failed} failed"
 [[ $failed -eq 0 ]]

@@ -1,5 +1,7 @@
 #include "storage/exim_id.hpp"
 
+#include "storage/message_id.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -8,21 +10,6 @@
 
 namespace sluice::storage {
 namespace {
-
-constexpr char kBase62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-void put_base62(std::string& out, unsigned long long v, int width) {
-  char buf[16];
-  for (int i = width - 1; i >= 0; --i) {
-    buf[i] = kBase62[v % 62];
-    v /= 62;
-  }
-  out.append(buf, static_cast<std::size_t>(width));
-}
-
-bool is_base62(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
 
 // Fields of base-62 digits separated by single dashes, with these widths.
 bool has_shape(std::string_view id, std::initializer_list<std::size_t> widths) {

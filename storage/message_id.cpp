@@ -11,15 +11,6 @@ namespace {
 
 constexpr char kBase62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-void put_base62(std::string& out, unsigned long long v, int width) {
-  char buf[16];
-  for (int i = width - 1; i >= 0; --i) {
-    buf[i] = kBase62[v % 62];
-    v /= 62;
-  }
-  out.append(buf, width);
-}
-
 unsigned long long instance_tag() {
   static const unsigned long long tag = [] {
     std::random_device rd;
@@ -32,11 +23,20 @@ unsigned long long instance_tag() {
 
 std::atomic<unsigned long long> g_counter{0};
 
+}  // namespace
+
+void put_base62(std::string& out, unsigned long long v, int width) {
+  char buf[16];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = kBase62[v % 62];
+    v /= 62;
+  }
+  out.append(buf, width);
+}
+
 bool is_base62(char c) {
   return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
-
-}  // namespace
 
 std::string make_message_id() {
   std::string id;

@@ -15,6 +15,10 @@
 namespace sluice::storage {
 
 std::string make_message_id();
+// The base-62 digits both id shapes use (storage/exim_id.cpp too): v as
+// exactly `width` digits, most significant first.
+void put_base62(std::string& out, unsigned long long v, int width);
+bool is_base62(char c);
 bool is_valid_message_id(std::string_view id);
 
 }  // namespace sluice::storage

@@ -184,3 +184,17 @@ class EximPeer:
     def paniclog(self):
         p = self.base / "log" / "paniclog"
         return p.read_text(errors="replace") if p.exists() else ""
+
+
+def exim_fixture():
+    """Body of the tests' `exim` fixture: a private Exim, or a skip saying why
+    there cannot be one (not root)."""
+    import pytest
+    try:
+        peer = EximPeer.create()
+    except PermissionError as e:
+        pytest.skip(str(e))
+    try:
+        yield peer
+    finally:
+        peer.cleanup()

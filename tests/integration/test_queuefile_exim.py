@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BIN
-from exim_peer import EximPeer
+from exim_peer import EximPeer, exim_fixture
 
 UNIT = os.environ.get("SLUICE_UNIT_TESTS", str(Path(BIN).parent / "sluice_unit_tests"))
 SAMPLES = ["plain", "folded", "dsn", "8bitmime", "large"]
@@ -37,12 +37,7 @@ def exported(tmp_path_factory):
 
 @pytest.fixture
 def exim():
-    try:
-        peer = EximPeer.create()
-    except PermissionError as e:
-        pytest.skip(str(e))
-    yield peer
-    peer.cleanup()
+    yield from exim_fixture()
 
 
 def stored_message(out, name):

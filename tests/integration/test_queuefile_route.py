@@ -9,17 +9,12 @@ import time
 import pytest
 
 from conftest import SLOW, wait_until
-from exim_peer import EximPeer
+from exim_peer import EximPeer, exim_fixture
 
 
 @pytest.fixture
 def exim():
-    try:
-        peer = EximPeer.create()
-    except PermissionError as e:
-        pytest.skip(str(e))
-    yield peer
-    peer.cleanup()
+    yield from exim_fixture()
 
 
 def written(gw):
