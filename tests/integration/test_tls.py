@@ -309,17 +309,19 @@ def test_reset_after_quit_silent_without_the_switch(sluice, pki):
 def test_handshake_cap_per_worker(sluice, pki):
     implicit_port = free_port()
     gw = start_tls_gateway(sluice, pki, workers=1,
-                           tls={"max_handshakes_per_worker": 1, "handshake_timeout": "2s"},
+                           # Long enough that a slow (sanitizer) build still holds the
+                           # slot when STARTTLS comes; the wait below is longer still.
+                           tls={"max_handshakes_per_worker": 1, "handshake_timeout": f"{int(2 * SLOW)}s"},
                            listener=[{"name": "smtp", "address": "127.0.0.1", "port": free_port(), "tls": "starttls"},
                                      {"name": "smtps", "address": "127.0.0.1", "port": implicit_port,
                                       "tls": "implicit"}])
     staller = Raw(implicit_port)
     staller.send(b"\x16\x03\x01\x00\x80")  # holds the worker's only handshake slot
-    time.sleep(0.5 * SLOW)
+    time.sleep(0.3)
     r = greet(gw.port)
     r.expect("STARTTLS", 454, "4.7.0")  # RFC 3207 4: TLS not available for a temporary reason
     r.expect("NOOP", 250)               # the session goes on in clear
-    assert staller.closed(timeout=5)    # the stalled handshake times out and frees the slot
+    assert staller.closed(timeout=5)  # the stalled handshake times out and frees the slot
     r.expect("STARTTLS", 220, "2.0.0")
     s = pki.client_context().wrap_socket(r.s, server_hostname="mx.sluice.test")
     s.sendall(b"EHLO c.test\r\n")
