@@ -57,6 +57,10 @@ backend be
 {"    option smtpchk HELO haproxy.test" if check else ""}
     server sluice 127.0.0.1:{backend_port} {send_proxy} {check}
 """)
+        self._start(peers, cfg, d)
+
+    def _start(self, peers, cfg, d):
+        """Runs haproxy on cfg and waits until it serves (also for test_scale_out.py)."""
         self.proc = peers([HAPROXY, "-f", cfg, "-db"], d / "haproxy.log")
         deadline = time.time() + 10 * SLOW
         while True:

@@ -22,15 +22,14 @@ are reported, not failures (at-least-once is the contract).
 Spools are read only through gw.queued() so the test holds whatever the
 spool's format is.
 """
-import csv
-import io
 import os
 import re
 import shutil
 import signal
 import smtplib
-import socket
 import threading
+
+import test_haproxy
 import time
 import uuid
 
@@ -55,8 +54,9 @@ def client_address(thread):
     return f"127.0.0.{10 + thread}"
 
 
-class Haproxy:
-    """A private haproxy balancing over the given backend ports."""
+class Haproxy(test_haproxy.Haproxy):
+    """A private haproxy balancing round robin over the given backend ports,
+    with SMTP health checks; start-up and `show stat` come from test_haproxy."""
 
     def __init__(self, peers, d, backend_ports):
         d.mkdir()
@@ -86,27 +86,7 @@ backend be
     default-server send-proxy-v2 check inter 200 fall 1 rise 2
 {servers}
 """)
-        self.proc = peers([HAPROXY, "-f", cfg, "-db"], d / "haproxy.log")
-        deadline = time.time() + 10 * SLOW
-        while True:
-            try:
-                self.show_stat()
-                break
-            except OSError:
-                if not self.proc.alive() or time.time() > deadline:
-                    raise AssertionError(f"haproxy did not start:\n{self.proc.log()}")
-                time.sleep(0.05)
-
-    def show_stat(self):
-        with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(5)
-            s.connect(str(self.stats))
-            s.sendall(b"show stat\n")
-            out = b""
-            while chunk := s.recv(65536):
-                out += chunk
-        text = out.decode().lstrip("# ")
-        return {(r["pxname"], r["svname"]): r for r in csv.DictReader(io.StringIO(text))}
+        self._start(peers, cfg, d)
 
     def server(self, i):
         return self.show_stat()[("be", f"s{i}")]
