@@ -383,56 +383,55 @@ bool TableReader::add_lookup_entry(const toml::node& entry, const std::string& e
   return true;
 }
 
-bool TableReader::domain_list(std::string_view key, std::chrono::milliseconds recheck, DomainList& out) {
-  const toml::array* arr = find_array(key, "an array of domain names or \"lmdb;/path\" items");
+// The loop both list kinds share: every entry a string, lookup items opened
+// (a problem each when they cannot be), the rest handed to add_literal,
+// which returns a problem text or "" when the entry was taken.
+template <class List, class AddLiteral>
+bool TableReader::lookup_list(std::string_view key, std::string_view expected, std::string_view expected_entry,
+                              bool allow_partial, std::chrono::milliseconds recheck, List& out,
+                              AddLiteral add_literal) {
+  const toml::array* arr = find_array(key, expected);
   if (!arr) return false;
-  DomainList list;
+  List list;
   bool ok = true;
   for (std::size_t i = 0; i < arr->size(); ++i) {
     const toml::node& entry = *arr->get(i);
     const std::string entry_name = std::string(key) + "[" + std::to_string(i) + "]";
     const auto* s = entry.as_string();
-    std::vector<ListLookup> lookup;
     if (!s) {
-      wrong_type(entry, entry_name, "a domain name or \"lmdb;/path\" string");
+      wrong_type(entry, entry_name, expected_entry);
       ok = false;
     } else if (is_lookup_item(s->get())) {
-      ok = add_lookup_entry(entry, entry_name, s->get(), true, recheck, lookup) && ok;
+      std::vector<ListLookup> lookup;
+      ok = add_lookup_entry(entry, entry_name, s->get(), allow_partial, recheck, lookup) && ok;
       for (auto& l : lookup) list.add_lookup(std::move(l));
-    } else if (!is_domain_name(s->get())) {
-      problem(entry, entry_name, quoted(s->get()) + " is not a valid domain name");
+    } else if (std::string error = add_literal(list, s->get()); !error.empty()) {
+      problem(entry, entry_name, error);
       ok = false;
-    } else {
-      list.add_domain(s->get());
     }
   }
   if (ok) out = std::move(list);
   return ok;
 }
 
+bool TableReader::domain_list(std::string_view key, std::chrono::milliseconds recheck, DomainList& out) {
+  return lookup_list(key, "an array of domain names or \"lmdb;/path\" items",
+                     "a domain name or \"lmdb;/path\" string", true, recheck, out,
+                     [](DomainList& list, const std::string& text) -> std::string {
+                       if (!is_domain_name(text)) return quoted(text) + " is not a valid domain name";
+                       list.add_domain(text);
+                       return {};
+                     });
+}
+
 bool TableReader::host_list(std::string_view key, std::chrono::milliseconds recheck, HostList& out) {
-  const toml::array* arr = find_array(key, "an array of CIDR strings or \"lmdb;/path\" items");
-  if (!arr) return false;
-  HostList list;
-  bool ok = true;
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    const toml::node& entry = *arr->get(i);
-    const std::string entry_name = std::string(key) + "[" + std::to_string(i) + "]";
-    const auto* s = entry.as_string();
-    std::vector<ListLookup> lookup;
-    if (!s) {
-      wrong_type(entry, entry_name, "a CIDR string");
-      ok = false;
-    } else if (is_lookup_item(s->get())) {
-      ok = add_lookup_entry(entry, entry_name, s->get(), false, recheck, lookup) && ok;
-      for (auto& l : lookup) list.add_lookup(std::move(l));
-    } else if (!list.add(s->get())) {
-      problem(entry, entry_name, quoted(s->get()) + " is not an IP address or CIDR network (e.g. \"192.0.2.0/24\", \"2001:db8::/32\") or \"lmdb;/path\"");
-      ok = false;
-    }
-  }
-  if (ok) out = std::move(list);
-  return ok;
+  return lookup_list(key, "an array of CIDR strings or \"lmdb;/path\" items", "a CIDR string", false, recheck, out,
+                     [](HostList& list, const std::string& text) -> std::string {
+                       if (list.add(text)) return {};
+                       return quoted(text) +
+                              " is not an IP address or CIDR network (e.g. \"192.0.2.0/24\", \"2001:db8::/32\") or "
+                              "\"lmdb;/path\"";
+                     });
 }
 
 std::optional<TableReader> TableReader::table(std::string_view key) {

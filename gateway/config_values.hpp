@@ -147,6 +147,9 @@ class TableReader {
   bool add_lookup_entry(const toml::node& entry, const std::string& entry_name, std::string_view text,
                         bool allow_partial, std::chrono::milliseconds recheck, std::vector<ListLookup>& out);
   void wrong_type(const toml::node& at, std::string_view key, std::string_view expected);
+  template <class List, class AddLiteral>
+  bool lookup_list(std::string_view key, std::string_view expected, std::string_view expected_entry,
+                   bool allow_partial, std::chrono::milliseconds recheck, List& out, AddLiteral add_literal);
 
   const toml::table& table_;
   std::string path_;
