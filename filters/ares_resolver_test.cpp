@@ -13,6 +13,9 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/detached.hpp>
 #include <future>
 #include <optional>
 
@@ -462,6 +465,103 @@ TEST(ReverseName, Ipv4AndIpv6) {
             "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");  // RFC 3596 2.5 style
   EXPECT_EQ(ip_text(*gateway::parse_ip("2001:db8::1")), "2001:db8::1");
   EXPECT_EQ(ip_text(*gateway::parse_ip("192.0.2.1")), "192.0.2.1");
+}
+
+// Coalescing (filters/caching_resolver.hpp): the same question from two
+// sessions at once goes upstream once; both get the answer.
+namespace {
+asio::awaitable<void> ask_into(CachingResolver& r, const char* name, DnsType type, DnsAnswer& out) {
+  out = co_await r.query(name, type);
+}
+}  // namespace
+
+TEST_F(DnsCacheServerTest, IdenticalQuestionsInFlightAreAskedOnce) {
+  auto& coalesced = metrics::sluice_metrics().dns_cache_lookups.with({"coalesced"});
+  auto& upstream = metrics::sluice_metrics().dns_cache_lookups.with({"miss"});
+  const double c0 = coalesced.value(), u0 = upstream.value();
+  DnsAnswer first, second, third;
+  asio::co_spawn(ctx_, ask_into(*cached_, "a.example.test", DnsType::A, first), asio::detached);
+  asio::co_spawn(ctx_, ask_into(*cached_, "A.Example.Test.", DnsType::A, second), asio::detached);
+  asio::co_spawn(ctx_, ask_into(*cached_, "a.example.test", DnsType::TXT, third), asio::detached);
+  ctx_.run();
+  ctx_.restart();
+  ASSERT_EQ(first.status, DnsStatus::ok) << first.error;
+  ASSERT_EQ(second.status, DnsStatus::ok) << second.error;
+  EXPECT_EQ(ips(second), ips(first));
+  EXPECT_EQ(upstream.value() - u0, 2);  // A once, TXT once
+  EXPECT_EQ(coalesced.value() - c0, 1);
+  EXPECT_EQ(cached_->in_flight(), 0u);
+}
+
+namespace {
+// An upstream that answers after a delay and counts what it was asked: the
+// coalescing logic's own test, where the timing must be controlled.
+class SlowUpstream final : public Resolver {
+ public:
+  explicit SlowUpstream(std::chrono::milliseconds delay) : delay_(delay) {}
+  asio::awaitable<DnsAnswer> query(std::string_view, DnsType) override {
+    ++asked;
+    asio::steady_timer t(co_await asio::this_coro::executor, delay_);
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    DnsAnswer a;
+    if (ec) {
+      a.error = "cancelled";
+      co_return a;
+    }
+    a.status = DnsStatus::nodata;
+    a.ttl = 60;
+    co_return a;
+  }
+  int asked = 0;
+
+ private:
+  std::chrono::milliseconds delay_;
+};
+
+asio::awaitable<void> ask_with_deadline(CachingResolver& r, std::chrono::milliseconds deadline, DnsAnswer& out) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer t(co_await asio::this_coro::executor, deadline);
+  auto q = r.query("slow.example.test", DnsType::TXT);
+  auto wait = t.async_wait(asio::use_awaitable);
+  auto raced = co_await (std::move(q) || std::move(wait));
+  if (raced.index() == 0) out = std::get<0>(raced);
+  else out.error = "deadline";
+}
+}  // namespace
+
+TEST(CachingResolverCoalescing, ALeaderCancelledByItsDeadlineHandsTheQuestionOn) {
+  asio::io_context ctx;
+  SlowUpstream upstream(std::chrono::milliseconds(50));
+  CachingResolver cached(upstream, 100);
+  DnsAnswer impatient, patient;
+  asio::co_spawn(ctx, ask_with_deadline(cached, std::chrono::milliseconds(10), impatient), asio::detached);
+  asio::co_spawn(ctx, ask_with_deadline(cached, std::chrono::milliseconds(1000), patient), asio::detached);
+  ctx.run();
+  EXPECT_EQ(impatient.error, "deadline");
+  EXPECT_EQ(patient.status, DnsStatus::nodata) << patient.error;
+  EXPECT_EQ(upstream.asked, 2);  // the first was cancelled; the waiter asked again
+  EXPECT_EQ(cached.in_flight(), 0u);
+  // ... and its answer was cached, the cancelled one's was not.
+  DnsAnswer again;
+  asio::co_spawn(ctx, ask_with_deadline(cached, std::chrono::milliseconds(1000), again), asio::detached);
+  ctx.restart();
+  ctx.run();
+  EXPECT_TRUE(again.from_cache);
+  EXPECT_EQ(upstream.asked, 2);
+}
+
+TEST(CachingResolverCoalescing, AWaiterCancelledByItsDeadlineLeavesTheLeaderAlone) {
+  asio::io_context ctx;
+  SlowUpstream upstream(std::chrono::milliseconds(50));
+  CachingResolver cached(upstream, 100);
+  DnsAnswer leader, impatient;
+  asio::co_spawn(ctx, ask_with_deadline(cached, std::chrono::milliseconds(1000), leader), asio::detached);
+  asio::co_spawn(ctx, ask_with_deadline(cached, std::chrono::milliseconds(10), impatient), asio::detached);
+  ctx.run();
+  EXPECT_EQ(impatient.error, "deadline");
+  EXPECT_EQ(leader.status, DnsStatus::nodata) << leader.error;
+  EXPECT_EQ(upstream.asked, 1);
 }
 
 }  // namespace

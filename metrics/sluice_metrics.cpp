@@ -93,7 +93,7 @@ SluiceMetrics::SluiceMetrics()
                                             2.5, 5, 10})
                             .with({})),
       dns_cache_lookups(registry.counter("sluice_dns_cache_lookups_total",
-                                         "DNS questions asked of the per-worker cache, by hit or miss.",
+                                         "DNS questions asked of the per-worker cache: hit, miss (asked upstream) or coalesced (answered by a query already in flight).",
                                          {"result"})) {
   for (std::size_t i = 0; i < rejected_.size(); ++i) rejected_[i] = &sessions_rejected.with({kRejectNames[i]});
   for (std::size_t i = 0; i < messages_.size(); ++i)

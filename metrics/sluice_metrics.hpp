@@ -87,7 +87,7 @@ class SluiceMetrics {
   // DNS (filters/caching_resolver.cpp).
   Family<Counter>& dns_queries;            // {type, status}: upstream queries
   Histogram& dns_query_seconds;            // upstream latency
-  Family<Counter>& dns_cache_lookups;      // {result}: hit | miss
+  Family<Counter>& dns_cache_lookups;      // {result}: hit | miss | coalesced
   // Totals logged at shutdown.
   struct MessageTotals {
     std::uint64_t accepted = 0, rejected = 0, deferred = 0;
