@@ -209,7 +209,8 @@ int queue_command(const std::vector<std::string>& args) {
   } else {
     // retry, delete, flush
     std::string body_file;
-    std::uint64_t changed = 0;
+    std::uint64_t found = 0, changed = 0;
+    std::string not_deferred;  // retry of one message that is not waiting: its state
     ec = store->write([&](storage::QueueWriter& w) -> std::error_code {
       std::vector<std::string> ids;
       if (cmd == "flush") {
@@ -223,14 +224,18 @@ int queue_command(const std::vector<std::string>& args) {
       for (const auto& one : ids) {
         auto r = w.record(one);
         if (!r) continue;
-        ++changed;
+        ++found;
         if (cmd == "delete") {
+          ++changed;
           if (r->body == storage::BodyPlace::file) body_file = store->body_path(one);
           if (auto e = w.erase_body(one)) return e;
           if (auto e = w.erase_record(one)) return e;
         } else if (r->state == storage::MessageState::deferred) {
           r->next_retry = now;
           if (auto e = w.put(*r)) return e;
+          ++changed;
+        } else if (cmd == "retry") {
+          not_deferred = std::string(storage::name_of(r->state));
         }
       }
       return {};
@@ -240,11 +245,15 @@ int queue_command(const std::vector<std::string>& args) {
       return 1;
     }
     if (!body_file.empty()) ::unlink(body_file.c_str());
-    if (needs_id && changed == 0) {
+    if (needs_id && found == 0) {
       std::cerr << "sluice queue: no message " << id << "\n";
       return 1;
     }
-    std::cout << cmd << ": " << changed << " message" << (changed == 1 ? "" : "s") << "\n";
+    std::cout << cmd << ": " << changed << " message" << (changed == 1 ? "" : "s");
+    // Only deferred messages wait for a retry; the others are already
+    // being handled (or finished): say so rather than claim a change.
+    if (!not_deferred.empty()) std::cout << " (" << id << " is " << not_deferred << ", not deferred)";
+    std::cout << "\n";
   }
   return status;
 }

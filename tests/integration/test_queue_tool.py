@@ -241,7 +241,11 @@ def test_retry_of_a_message_that_is_not_deferred_changes_nothing(sluice):
     a = send(gw, "a@sender.test", ["bob@example.test"], simple())
     routed(gw, a)
     before = records(gw)[a]
-    assert queue(gw, "retry", a).returncode == 0
+    out = queue(gw, "retry", a)
+    assert out.returncode == 0, out.stderr
+    # Says that nothing changed, and why, rather than "1 message".
+    state = before["state"]
+    assert out.stdout.decode() == f"retry: 0 messages ({a} is {state}, not deferred)\n"
     assert records(gw)[a] == before
 
 
