@@ -125,6 +125,26 @@ struct DnsConfig {
   std::chrono::seconds negative_ttl{300};  // cap on NXDOMAIN/NODATA caching, and its value without SOA
 };
 
+// [filters]: the filter chain (filters/filter_chain.hpp, docs/filters.md).
+enum class FilterFailure { carry_on, defer };  // timed out or could not run: go on (temperror) or 451
+struct FilterSettings {
+  bool enabled = true;
+  std::chrono::seconds timeout{30};     // from end of data (SPF: from MAIL) to its result
+  FilterFailure on_failure = FilterFailure::carry_on;
+};
+struct FiltersConfig {
+  bool enabled = true;
+  std::string authserv_id;              // Authentication-Results id; empty: smtp.hostname
+  bool received_spf = true;             // add Received-SPF beside Authentication-Results
+  // Who is not judged: an operator's own submission clients and front ends.
+  bool skip_trusted = true;             // clients in smtp.trusted_networks (our own relay clients)
+  bool skip_authenticated = true;       // XCLIENT LOGIN given
+  bool skip_xclient = false;            // any session whose client was named by XCLIENT
+  HostList skip_hosts;                  // client address
+  std::vector<std::string> skip_listeners;  // listener names
+  FilterSettings spf, dkim, dmarc;
+};
+
 // [tls]: settings shared by every listener with tls != "off" (tls/*.hpp).
 struct TlsConfig {
   std::vector<TlsCertificateConfig> certificates;  // [[tls.certificate]]
@@ -169,6 +189,7 @@ struct Config {
   std::vector<RouteConfig> routes;
   LookupsConfig lookups;
   DnsConfig dns;
+  FiltersConfig filters;
   TlsConfig tls;
   LogConfig log;
   MetricsConfig metrics;

@@ -62,8 +62,9 @@ storage::QueuefileExport queuefile_exporter() {
     o.id_format = storage::parse_exim_id_format(route.exim_id_format).value_or(storage::EximIdFormat::v4_97);
     std::vector<storage::EnvelopeRecipient> rcpts;
     for (std::size_t i : idx) rcpts.push_back(rec.envelope.recipients[i]);
-    const storage::MessageSource source = body.in_file ? storage::file_source(body.path, 0, rec.envelope.size)
-                                                       : storage::string_source(body.bytes);
+    const storage::MessageSource source = storage::with_added_headers(
+        rec.envelope.added_headers,
+        body.in_file ? storage::file_source(body.path, 0, rec.envelope.size) : storage::string_source(body.bytes));
     const storage::QueuefileResult r = storage::write_queuefile(o, rec.envelope, rcpts, source);
     if (!r.error)
       log_info("queuefile_written").field("id", rec.envelope.id).field("exim_id", r.exim_id)

@@ -165,7 +165,8 @@ asio::awaitable<void> Listener::accept_loop() {
     auto reg = worker_.add_connection();
     protocol::ConnectionContext ctx{cfg, lc, services_.spool, &*reg,
                                     std::to_string(services_.next_connection_id.fetch_add(1)), metrics_,
-                                    lc->tls != TlsMode::off && services_.tls ? services_.tls->get(lc->name) : nullptr};
+                                    lc->tls != TlsMode::off && services_.tls ? services_.tls->get(lc->name) : nullptr,
+                                    &worker_.resolver()};
     asio::co_spawn(
         worker_.context(),
         [s = std::move(sock), ctx = std::move(ctx), t = std::move(ticket)]() mutable -> asio::awaitable<void> {

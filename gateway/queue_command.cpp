@@ -75,16 +75,18 @@ std::string base64(std::string_view in) {
 }
 
 // The stored message: inline from LMDB, or the body file.
+// The filters' added header lines come first (Envelope::added_headers).
 bool read_message(const QueueStore& store, const QueueView& v, const QueueRecord& r, std::string& out) {
+  out = r.envelope.added_headers;
   if (r.body == storage::BodyPlace::inline_value) {
     auto b = v.inline_body(r.envelope.id);
     if (!b) return false;
-    out.assign(*b);
+    out.append(*b);
     return true;
   }
   std::ifstream f(store.body_path(r.envelope.id), std::ios::binary);
   if (!f) return false;
-  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  out.append(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
   return true;
 }
 

@@ -22,6 +22,9 @@ constexpr std::array<OutcomeLabels, static_cast<std::size_t>(MessageOutcome::cou
     {"rejected", "other"},
     {"deferred", "no_space"},
     {"deferred", "spool_error"},
+    {"deferred", "filter"},
+    {"rejected", "policy"},
+    {"deferred", "policy"},
 }};
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(SmtpCommand::count_)> kCommandNames = {
@@ -94,7 +97,19 @@ SluiceMetrics::SluiceMetrics()
                             .with({})),
       dns_cache_lookups(registry.counter("sluice_dns_cache_lookups_total",
                                          "DNS questions asked of the per-worker cache: hit, miss (asked upstream) or coalesced (answered by a query already in flight).",
-                                         {"result"})) {
+                                         {"result"})),
+      filter_results(registry.counter("sluice_filter_results_total",
+                                      "Results of the message filters (SPF, DKIM per signature, DMARC), by filter and result.",
+                                      {"filter", "result"})),
+      filter_seconds(registry.histogram("sluice_filter_seconds",
+                                        "Time a filter kept a message waiting after its end of data (0 when its "
+                                        "lookups were done by then).",
+                                        {"filter"},
+                                        {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                         2.5, 5, 10, 30})),
+      filter_failures(registry.counter("sluice_filter_failures_total",
+                                       "Filters that did not finish: timed out, or failed to run.",
+                                       {"filter", "reason"})) {
   for (std::size_t i = 0; i < rejected_.size(); ++i) rejected_[i] = &sessions_rejected.with({kRejectNames[i]});
   for (std::size_t i = 0; i < messages_.size(); ++i)
     messages_[i] = &messages.with({kOutcomeLabels[i].outcome, kOutcomeLabels[i].reason});

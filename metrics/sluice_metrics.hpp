@@ -36,6 +36,9 @@ enum class MessageOutcome {
   rejected_other,
   deferred_no_space,
   deferred_spool_error,
+  deferred_filter,     // a filter failed and its on_failure is "defer"
+  rejected_policy,     // operator policy refused it after the data
+  deferred_policy,     // operator policy deferred it after the data
   count_
 };
 
@@ -88,6 +91,9 @@ class SluiceMetrics {
   Family<Counter>& dns_queries;            // {type, status}: upstream queries
   Histogram& dns_query_seconds;            // upstream latency
   Family<Counter>& dns_cache_lookups;      // {result}: hit | miss | coalesced
+  Family<Counter>& filter_results;         // {filter, result}: spf pass, dkim fail, dmarc reject, ...
+  Family<Histogram>& filter_seconds;       // {filter}: end of data to the filter's result
+  Family<Counter>& filter_failures;        // {filter, reason}: timeout | error
   // Totals logged at shutdown.
   struct MessageTotals {
     std::uint64_t accepted = 0, rejected = 0, deferred = 0;

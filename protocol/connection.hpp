@@ -20,11 +20,16 @@
 #include "protocol/smtp_server.hpp"
 #include "protocol/tls_stream.hpp"
 
+namespace sluice::filters {
+class FilterChain;
+}
+
 namespace sluice::protocol {
 
 class Connection {
  public:
   Connection(boost::asio::ip::tcp::socket socket, ConnectionContext ctx);
+  ~Connection();
   boost::asio::awaitable<void> run();
 
  private:
@@ -53,6 +58,10 @@ class Connection {
   void queue(const Reply& r);
   void log_reject(const Reply& r, std::string_view what);
   void drop_message();
+  // The filter chain (filters/filter_chain.hpp): a transaction starts or ends.
+  void filters_follow_transaction(bool was_active);
+  bool filters_judge_this_client() const;
+  void log_filter_results() const;
   bool drain_now() const;
   std::chrono::seconds command_timeout() const;
 
@@ -67,6 +76,8 @@ class Connection {
   std::array<char, 512> idle_buffer_;  // reads while idle land here (see fill())
   std::string out_;
   std::unique_ptr<storage::MessageWriter> writer_;
+  std::unique_ptr<filters::FilterChain> filters_;  // null when [filters] is off
+  std::string filtered_;  // what the chain passed on for the spool (reused buffer)
   std::uint64_t message_bytes_ = 0;    // decoded bytes of the current message
   std::uint64_t bdat_header_bytes_ = 0; // our Received header, stored in front of BDAT data
   bool message_too_big_ = false;

@@ -12,6 +12,7 @@
 #include "metrics/sluice_metrics.hpp"
 #include "protocol/connection.hpp"
 #include "protocol/data_decoder.hpp"
+#include "filters/filter_chain.hpp"
 
 namespace sluice::protocol {
 
@@ -60,6 +61,29 @@ MessageOutcome rejection_outcome(const MessageFacts& f, const gateway::Config& c
 }
 }  // namespace
 
+// One line per judged message: what each filter said (Exim logs the same
+// words on its <= line); the Authentication-Results header carries the detail.
+void Connection::log_filter_results() const {
+  const filters::FilterResults& r = filters_->results();
+  std::string dkim;
+  for (const auto& d : r.dkim) {
+    if (!dkim.empty()) dkim += ',';
+    dkim += std::string(filters::to_string(d.status)) + (d.domain.empty() ? "" : ":" + d.domain);
+  }
+  std::string failed;
+  for (const auto& f : r.failed) failed += (failed.empty() ? "" : ",") + f;
+  gateway::log_info("filters")
+      .field("conn", session_.id)
+      .field("id", tx_.id)
+      .field("spf", r.spf ? std::string(filters::to_string(r.spf->verdict)) : std::string())
+      .field("dkim", r.dkim_ran ? (dkim.empty() ? std::string("none") : dkim) : std::string())
+      .field("dmarc", r.dmarc ? std::string(filters::to_string(r.dmarc->status)) : std::string())
+      .field("dmarc_domain", r.dmarc ? r.dmarc->used_domain : std::string())
+      .field("from_domain", r.from.domain)
+      .field("removed_ar", static_cast<std::uint64_t>(filters_->removed_authentication_results()))
+      .field("failed", failed);
+}
+
 void Connection::drop_message() {
   writer_.reset();
   message_bytes_ = 0;
@@ -90,7 +114,16 @@ asio::awaitable<Connection::Flow> Connection::receive_data() {
     DataDecoder::Step st = decoder.feed(in_.peek(), decoded);
     in_.consume(st.consumed);
     if (decoded.size() >= kAppendChunk || st.finished) {
-      co_await append(decoded);
+      if (filters_) {
+        // The chain sees the client's bytes; the spool gets what it passes
+        // on (forged Authentication-Results removed).
+        filtered_.clear();
+        filters_->data(decoded, filtered_);
+        if (st.finished) filters_->data_end(filtered_);
+        co_await append(filtered_);
+      } else {
+        co_await append(decoded);
+      }
       decoded.clear();
     }
     if (st.finished) break;
@@ -131,7 +164,13 @@ asio::awaitable<Connection::Flow> Connection::receive_bdat(const Step& step) {
     std::string_view avail = in_.peek();
     std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(left, avail.size()));
     if (take > 0) {
-      if (keep) co_await append(avail.substr(0, take));
+      if (keep && filters_) {
+        filtered_.clear();
+        filters_->data(avail.substr(0, take), filtered_);
+        co_await append(filtered_);
+      } else if (keep) {
+        co_await append(avail.substr(0, take));
+      }
       in_.consume(take);
       left -= take;
     }
@@ -164,6 +203,11 @@ asio::awaitable<Connection::Flow> Connection::receive_bdat(const Step& step) {
     queue(server_.chunk_reply(step.chunk_size));
     co_return Flow::go_on;
   }
+  if (filters_) {
+    filtered_.clear();
+    filters_->data_end(filtered_);
+    if (!filtered_.empty()) co_await append(filtered_);
+  }
   MessageFacts facts;
   facts.size = message_bytes_;
   facts.bdat = true;
@@ -176,8 +220,23 @@ asio::awaitable<Connection::Flow> Connection::receive_bdat(const Step& step) {
 asio::awaitable<Reply> Connection::finish_message(const MessageFacts& facts) {
   auto& m = metrics::sluice_metrics();
   Reply verdict = server_.check_message(facts);
+  std::string added_headers;
+  bool filter_deferred = false;
+  if (verdict.empty() && filters_) {
+    filters::ChainOutcome outcome = co_await filters_->end_of_data();
+    if (outcome.defer) {
+      verdict = Reply(451, "4.4.3", "Temporary failure checking the message (" + outcome.defer_reason +
+                                        "), please try again later");
+      m.message(MessageOutcome::deferred_filter);
+      filter_deferred = true;
+    } else {
+      added_headers = std::move(outcome.added_headers);
+    }
+    log_filter_results();
+  }
   if (verdict.empty()) {
-    const storage::Envelope envelope = envelope_of(session_, tx_, message_bytes_);
+    storage::Envelope envelope = envelope_of(session_, tx_, message_bytes_);
+    envelope.added_headers = std::move(added_headers);
     std::error_code ec = co_await writer_->commit(envelope);
     if (ec) {
       const bool no_space = ec == std::errc::no_space_on_device;
@@ -185,7 +244,7 @@ asio::awaitable<Reply> Connection::finish_message(const MessageFacts& facts) {
       m.message(no_space ? MessageOutcome::deferred_no_space : MessageOutcome::deferred_spool_error);
       gateway::log_error("spool_commit_failed").field("conn", session_.id).field("id", tx_.id).field("error", ec.message());
     }
-  } else {
+  } else if (!filter_deferred) {
     m.message(rejection_outcome(facts, cfg_));
   }
   if (verdict.empty()) {
@@ -207,6 +266,7 @@ asio::awaitable<Reply> Connection::finish_message(const MessageFacts& facts) {
     log_reject(verdict, facts.bdat ? "BDAT" : "DATA");
   }
   server_.end_transaction();
+  if (filters_) filters_->reset();
   drop_message();
   co_return verdict;
 }

@@ -3,6 +3,7 @@
 #include "gateway/log.hpp"
 #include "metrics/sluice_metrics.hpp"
 #include "protocol/connection.hpp"
+#include "filters/filter_chain.hpp"
 #include "protocol/proxy_header.hpp"
 
 namespace sluice::protocol {
@@ -42,6 +43,38 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext ctx)
   if (ctx_.control) ctx_.control->socket = &socket_;
   socket_.non_blocking(true, ec);  // read_available() must never block a worker
   session_.starttls_offered = ctx_.tls && ctx_.listener->tls == gateway::TlsMode::starttls;
+  if (cfg_.filters.enabled && ctx_.resolver)
+    filters_ = std::make_unique<filters::FilterChain>(*ctx_.resolver, filters::shared_public_suffix_list(),
+                                                      cfg_.filters, cfg_.smtp.hostname);
+}
+
+Connection::~Connection() = default;
+
+// Who is judged (docs/filters.md, "Who is filtered"): the operator's own
+// clients may be left alone, by listener, network, authentication or front end.
+bool Connection::filters_judge_this_client() const {
+  const auto& f = cfg_.filters;
+  for (const auto& l : f.skip_listeners)
+    if (l == session_.listener) return false;
+  if (f.skip_trusted && session_.relay_trusted) return false;
+  if (f.skip_authenticated && !session_.login.empty()) return false;
+  if (f.skip_xclient && session_.origin == Origin::xclient) return false;
+  if (!f.skip_hosts.empty() && f.skip_hosts.match(session_.client.addr).yes()) return false;
+  return true;
+}
+
+void Connection::filters_follow_transaction(bool was_active) {
+  if (!filters_) return;
+  if (!was_active && tx_.active) {
+    filters::MailFacts facts;
+    facts.client_ip = gateway::parse_ip(session_.client.addr);
+    facts.helo = session_.helo;
+    facts.sender = tx_.null_sender ? std::string{} : tx_.sender.str();
+    facts.receiving_host = cfg_.smtp.hostname;
+    filters_->start(facts, socket_.get_executor(), filters_judge_this_client());
+  } else if (was_active && !tx_.active) {
+    filters_->reset();
+  }
 }
 
 void Connection::queue(const Reply& r) { r.append_to(out_); }
@@ -257,7 +290,9 @@ asio::awaitable<void> Connection::command_loop() {
       if (drain_now()) break;
       LineResult line = in_.next_line(cfg_.limits.command_line_max);
       if (line.status == LineStatus::need_more) break;
+      const bool was_active = tx_.active;
       const Step step = line.status == LineStatus::overlong ? server_.on_overlong_line() : server_.on_line(line.line);
+      filters_follow_transaction(was_active);
       if (!step.reply.empty())
         sluice_metrics().reply(line.status == LineStatus::overlong ? metrics::SmtpCommand::other
                                                                    : metrics::command_of(line.line),

@@ -17,6 +17,10 @@
 #include "storage/spool.hpp"
 #include "tls/server_context.hpp"
 
+namespace sluice::filters {
+class Resolver;
+}
+
 namespace sluice::protocol {
 
 struct ConnectionContext {
@@ -27,6 +31,7 @@ struct ConnectionContext {
   std::string connection_id;
   metrics::ListenerMetrics metrics;          // the listener's handles (never null when serving)
   std::shared_ptr<tls::ServerContext> tls;    // the listener's TLS context; nullptr when tls = "off"
+  filters::Resolver* resolver = nullptr;      // the worker's DNS (filters); nullptr: no filters
 };
 
 boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket&& socket, ConnectionContext&& ctx);

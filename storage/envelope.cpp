@@ -122,6 +122,7 @@ std::string to_json(const Envelope& e) {
   str("proxy_addr", e.proxy_addr);
   str("origin", e.origin);
   str("login", e.login);
+  if (!e.added_headers.empty()) str("added_headers", e.added_headers);
   out += "}\n";
   return out;
 }

@@ -41,6 +41,11 @@ struct Envelope {
   std::string proxy_addr;         // the front end that told us, when one did
   std::string origin;             // "", "proxy" or "xclient"
   std::string login;              // XCLIENT LOGIN
+  // Header fields the filters added (Authentication-Results, Received-SPF),
+  // each line ending CRLF. Kept apart from the stored data, which was written
+  // while the message streamed in, and put in front of it by everything that
+  // reads the message (with_added_headers()).
+  std::string added_headers;
 };
 
 std::string to_json(const Envelope& e);

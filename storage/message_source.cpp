@@ -17,6 +17,14 @@ MessageSource string_source(std::string_view message, std::size_t chunk_size) {
   };
 }
 
+MessageSource with_added_headers(std::string_view added, MessageSource stored) {
+  if (added.empty()) return stored;
+  return [added, stored = std::move(stored)](const ChunkSink& sink) -> std::error_code {
+    if (auto ec = sink(added)) return ec;
+    return stored(sink);
+  };
+}
+
 MessageSource file_source(std::string path, std::uint64_t offset, std::uint64_t length,
                           std::size_t chunk_size) {
   return [path = std::move(path), offset, length, chunk_size](const ChunkSink& sink) -> std::error_code {

@@ -28,4 +28,8 @@ MessageSource string_source(std::string_view message, std::size_t chunk_size = 6
 MessageSource file_source(std::string path, std::uint64_t offset, std::uint64_t length,
                           std::size_t chunk_size = 64 * 1024);
 
+// `added` (header lines the filters put on top, Envelope::added_headers),
+// then the stored message. The caller keeps `added` alive while it is used.
+MessageSource with_added_headers(std::string_view added, MessageSource stored);
+
 }  // namespace sluice::storage

@@ -1,0 +1,36 @@
+#include "filters/dmarc_filter.hpp"
+
+#include "filters/dmarc_check.hpp"
+
+namespace sluice::filters {
+
+boost::asio::awaitable<void> DmarcFilter::on_end_of_data(FilterResults& results) {
+  if (!active_) co_return;
+  DmarcRequest request;
+  request.from = results.from;
+  if (results.spf) {
+    request.spf = results.spf->verdict;
+    request.spf_domain = results.spf->domain;
+  }
+  for (const auto& d : results.dkim) request.dkim.push_back({d.domain, d.passed()});
+  request.sample = static_cast<unsigned>(sampler_() % 100);
+  DmarcResult r = co_await check_dmarc(resolver_, *psl_, request);
+  results.dmarc = std::move(r);
+}
+
+void DmarcFilter::fail(FilterResults& results, std::string_view why) {
+  if (!active_) return;
+  DmarcResult r;
+  r.status = DmarcStatus::temperror;
+  r.from_domain = results.from.domain;
+  r.problem = std::string(why);
+  r.status_text = "DMARC not evaluated: " + r.problem;
+  results.dmarc = std::move(r);
+}
+
+std::vector<std::string> DmarcFilter::result_words(const FilterResults& results) const {
+  if (!results.dmarc) return {};
+  return {std::string(to_string(results.dmarc->status))};
+}
+
+}  // namespace sluice::filters
