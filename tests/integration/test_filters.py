@@ -1,0 +1,181 @@
+"""The filter chain on live sessions (docs/filters.md): SPF, DKIM and DMARC
+against a real DNS server (unbound) with the records the test publishes,
+messages signed by Debian's dkimpy; the Authentication-Results and
+Received-SPF fields the gateway puts on top; forged Authentication-Results
+removed; deadlines and failure modes; who is not judged; the metrics."""
+import base64
+import re
+import smtplib
+import urllib.request
+
+import dkim
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from conftest import wait_until
+from dns_server import Unbound, txt
+
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+KEY_PEM = KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                            serialization.NoEncryption())
+PUB_B64 = base64.b64encode(KEY.public_key().public_bytes(serialization.Encoding.DER,
+                                                         serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+
+
+@pytest.fixture(scope="module")
+def dns():
+    server = Unbound(
+        zones=["sender.test.", "other.test."],
+        records=[
+            txt("sender.test.", "v=spf1 ip4:127.0.0.0/8 -all"),
+            txt("sel._domainkey.sender.test.", f"v=DKIM1; k=rsa; p={PUB_B64}"),
+            txt("_dmarc.sender.test.", "v=DMARC1; p=reject; rua=mailto:agg@sender.test"),
+            txt("other.test.", "v=spf1 ip4:192.0.2.0/24 -all"),
+            txt("_dmarc.other.test.", "v=DMARC1; p=quarantine"),
+        ],
+        silent=["slow.test."])
+    yield server
+    server.stop()
+
+
+def start(sluice, dns, **filters):
+    return sluice.start(dns={"servers": ["127.0.0.1"], "port": dns.port, "timeout": "5s", "tries": 1},
+                        filters={"enabled": True, **filters})
+
+
+def message(frm="a@sender.test", body="Hello.\r\n", extra_headers=""):
+    return (f"From: {frm}\r\nTo: bob@example.test\r\nSubject: filters\r\n"
+            f"Message-ID: <{abs(hash(body + frm))}@sender.test>\r\n{extra_headers}\r\n{body}").encode()
+
+
+def signed(msg):
+    sig = dkim.sign(msg, b"sel", b"sender.test", KEY_PEM, include_headers=[b"from", b"to", b"subject"])
+    return sig + msg
+
+
+def send(gw, mail_from, msg, helo="client.sender.test"):
+    with smtplib.SMTP("127.0.0.1", gw.port, local_hostname=helo) as c:
+        c.sendmail(mail_from, ["bob@example.test"], msg)
+
+
+def stored_single(gw):
+    assert wait_until(lambda: len(gw.queued()) == 1)
+    (env, data), = gw.queued().values()
+    return env, data.decode("latin-1")
+
+
+def header_block(data):
+    return data.split("\r\n\r\n", 1)[0]
+
+
+def auth_results(data, authserv="mx.sluice.test"):
+    """Our Authentication-Results field, unfolded."""
+    m = re.search(r"^Authentication-Results: " + re.escape(authserv) + r";(.*?)\r\n(?=\S)", data, re.S | re.M)
+    assert m, header_block(data)
+    return " ".join(m.group(1).split())
+
+
+def test_signed_message_from_an_authorised_host_passes_everything(sluice, dns):
+    gw = start(sluice, dns)
+    send(gw, "a@sender.test", signed(message()))
+    env, data = stored_single(gw)
+    ar = auth_results(data)
+    assert "spf=pass smtp.mailfrom=a@sender.test" in ar, ar
+    assert re.search(r"dkim=pass header\.d=sender\.test header\.s=sel header\.b=\S{8}", ar), ar
+    assert "dmarc=pass (p=reject dis=none) header.from=sender.test" in ar, ar
+    # Our fields come first, above our own Received (RFC 7208 9.1, RFC 8601 5).
+    assert data.startswith("Authentication-Results: mx.sluice.test;"), data[:200]
+    assert re.search(r"^Received-SPF: pass \(mx\.sluice\.test: domain of a@sender\.test designates 127\.0\.0\.1",
+                     data, re.M), header_block(data)
+    assert data.index("Received-SPF:") < data.index("Received: from"), header_block(data)
+    # The DKIM signature still verifies on the stored copy: we only added fields above it.
+    assert dkim.verify(data.encode("latin-1"), dnsfunc=lambda name, timeout=5: f"v=DKIM1; k=rsa; p={PUB_B64}".encode())
+    line = next(l for l in gw.log().splitlines() if "event=filters" in l)
+    assert "spf=pass" in line and "dkim=pass:sender.test" in line and "dmarc=accept" in line, line
+
+
+def test_tampered_body_fails_dkim_but_aligned_spf_still_passes_dmarc(sluice, dns):
+    gw = start(sluice, dns)
+    msg = signed(message(body="The original text.\r\n")).replace(b"original", b"altered")
+    send(gw, "a@sender.test", msg)
+    _, data = stored_single(gw)
+    ar = auth_results(data)
+    assert re.search(r"dkim=fail .*header\.d=sender\.test", ar), ar
+    assert "dmarc=pass" in ar and "spf=pass" in ar, ar
+
+
+def test_unaligned_author_gets_the_domains_policy(sluice, dns):
+    # MAIL FROM passes SPF for sender.test, but the author is other.test,
+    # which publishes p=quarantine and signs nothing: DMARC fails.
+    gw = start(sluice, dns)
+    send(gw, "a@sender.test", message(frm="Someone <x@other.test>"))
+    _, data = stored_single(gw)
+    ar = auth_results(data)
+    assert "dmarc=fail (p=quarantine dis=quarantine) header.from=other.test" in ar, ar
+    assert "dkim=none" in ar, ar
+
+
+def test_spf_fail_for_a_host_the_domain_does_not_list(sluice, dns):
+    gw = start(sluice, dns)
+    send(gw, "x@other.test", message(frm="x@other.test"))
+    _, data = stored_single(gw)
+    assert "spf=fail smtp.mailfrom=x@other.test" in auth_results(data)
+    assert re.search(r"^Received-SPF: fail ", data, re.M)
+
+
+def test_forged_authentication_results_with_our_id_are_removed(sluice, dns):
+    gw = start(sluice, dns)
+    forged = ("Authentication-Results: MX.Sluice.Test; spf=pass smtp.mailfrom=ceo@sender.test\r\n"
+              "Authentication-Results: mx.sluice.test (folded\r\n  comment); dkim=pass\r\n"
+              "Authentication-Results: relay.elsewhere.test; dkim=pass header.d=elsewhere.test\r\n")
+    send(gw, "a@sender.test", message(extra_headers=forged))
+    _, data = stored_single(gw)
+    head = header_block(data)
+    assert head.count("Authentication-Results: mx.sluice.test;") == 1, head  # ours only
+    assert "MX.Sluice.Test" not in head and "folded" not in head, head
+    assert "Authentication-Results: relay.elsewhere.test; dkim=pass header.d=elsewhere.test" in head, head
+    assert "removed_ar=2" in next(l for l in gw.log().splitlines() if "event=filters" in l)
+
+
+def test_trusted_clients_are_not_judged_but_forgeries_still_go(sluice, dns):
+    gw = sluice.start(dns={"servers": ["127.0.0.1"], "port": dns.port},
+                      smtp={"trusted_networks": ["127.0.0.0/8"]},
+                      filters={"enabled": True, "authserv_id": "edge.example.net"})
+    send(gw, "a@sender.test",
+         message(extra_headers="Authentication-Results: edge.example.net; spf=pass\r\n"))
+    _, data = stored_single(gw)
+    assert "Authentication-Results" not in header_block(data), header_block(data)
+    assert "Received-SPF" not in header_block(data)
+
+
+def test_a_filter_that_times_out_defers_when_told_to(sluice, dns):
+    gw = start(sluice, dns, spf={"timeout": "1s", "on_failure": "defer"}, dmarc={"timeout": "1s"})
+    with smtplib.SMTP("127.0.0.1", gw.port, local_hostname="client.slow.test") as c:
+        c.ehlo()
+        assert c.mail("a@slow.test")[0] == 250
+        assert c.rcpt("bob@example.test")[0] == 250
+        code, text = c.data(message(frm="a@slow.test"))  # the final reply, returned
+    assert code == 451 and text.startswith(b"4.4.3 "), (code, text)
+    assert b"spf timed out" in text, text
+    assert gw.queued() == {}
+    assert "event=filter_failed filter=spf" in gw.log()
+
+
+def test_a_filter_that_times_out_carries_on_by_default(sluice, dns):
+    gw = start(sluice, dns, spf={"timeout": "1s"}, dmarc={"timeout": "1s"})
+    send(gw, "a@slow.test", message(frm="a@slow.test"), helo="client.slow.test")
+    _, data = stored_single(gw)
+    ar = auth_results(data)
+    assert "spf=temperror" in ar and "dmarc=temperror" in ar, ar
+
+
+def test_filter_metrics_are_exported(sluice, dns):
+    gw = start(sluice, dns)
+    send(gw, "a@sender.test", signed(message()))
+    stored_single(gw)
+    text = urllib.request.urlopen(f"http://127.0.0.1:{gw.metrics_port}/metrics", timeout=10).read().decode()
+    assert re.search(r'^sluice_filter_results_total\{filter="spf",result="pass"\} [1-9]', text, re.M), text[-3000:]
+    assert re.search(r'^sluice_filter_results_total\{filter="dkim",result="pass"\} [1-9]', text, re.M)
+    assert re.search(r'^sluice_filter_results_total\{filter="dmarc",result="accept"\} [1-9]', text, re.M)
+    assert re.search(r'^sluice_filter_seconds_count\{filter="dkim"\} [1-9]', text, re.M)
