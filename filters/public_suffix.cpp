@@ -20,15 +20,28 @@ std::shared_ptr<const PublicSuffixList> PublicSuffixList::load(const std::string
 
 PublicSuffixList::~PublicSuffixList() { psl_free(ctx_); }
 
+std::optional<std::string> PublicSuffixList::registrable_domain(std::string_view domain) const {
+  std::string d(domain);
+  if (!d.empty() && d.back() == '.') d.pop_back();
+  if (d.empty() || d.front() == '.') return std::nullopt;
+  // libpsl wants lower case UTF-8; psl_str_to_utf8lower also handles non-ASCII letters.
+  char* lower = nullptr;
+  if (psl_str_to_utf8lower(d.c_str(), "utf-8", nullptr, &lower) != PSL_SUCCESS || !lower) return std::nullopt;
+  const char* reg = psl_registrable_domain(ctx_, lower);
+  std::optional<std::string> out;
+  if (reg) out = std::string(reg);
+  psl_free_string(lower);
+  return out;
+}
+
 std::string PublicSuffixList::organizational_domain(std::string_view domain) const {
+  if (auto reg = registrable_domain(domain)) return *reg;
+  // A public suffix itself (or nothing libpsl accepts): the name, lower-cased.
   std::string d(domain);
   if (!d.empty() && d.back() == '.') d.pop_back();
   for (char& c : d)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  if (d.empty()) return d;
-  const char* reg = psl_registrable_domain(ctx_, d.c_str());
-  if (!reg) return d;  // a public suffix itself, or not a name libpsl accepts
-  return reg;
+  return d;
 }
 
 }  // namespace sluice::filters

@@ -3,6 +3,7 @@
 // event loop) and then read-only: safe to share between workers.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,9 @@ class PublicSuffixList {
   // suffix (or under none the list knows beyond "*"), the name itself, as
   // RFC 7489 3.2 step 3 would have it when there is no label to add.
   std::string organizational_domain(std::string_view domain) const;
+  // The registrable domain (public suffix plus one label), or nullopt for a
+  // public suffix, an empty name or one with a leading dot. Any case.
+  std::optional<std::string> registrable_domain(std::string_view domain) const;
 
  private:
   explicit PublicSuffixList(psl_ctx_st* ctx) : ctx_(ctx) {}
