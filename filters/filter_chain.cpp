@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <mutex>
@@ -65,6 +66,7 @@ asio::awaitable<ChainOutcome> FilterChain::end_of_data() {
   for (auto& e : filters_) {
     Filter& f = *e.filter;
     const std::string name(f.name());
+    if (std::find(disabled_.begin(), disabled_.end(), name) != disabled_.end()) continue;
     const auto started = std::chrono::steady_clock::now();
     std::string failure;
     try {
@@ -100,6 +102,18 @@ void FilterChain::reset() {
   scanner_.reset();
   results_ = FilterResults{};
   judged_ = false;
+  disabled_.clear();
+}
+
+void FilterChain::disable(std::string_view filter) {
+  for (auto& e : filters_)
+    if (e.filter->name() == filter) e.filter->reset();  // stops SPF's lookups already under way
+  disabled_.emplace_back(filter);
+  if (filter == "dmarc") {
+    results_.dmarc = DmarcResult{};
+    results_.dmarc->status = DmarcStatus::off;
+    results_.dmarc->status_text = "DMARC verification disabled by policy";
+  }
 }
 
 std::shared_ptr<const PublicSuffixList> shared_public_suffix_list(std::string* error) {

@@ -52,6 +52,9 @@ class FilterChain {
   void data_end(std::string& to_store);
   boost::asio::awaitable<ChainOutcome> end_of_data();
   void reset();
+  // A policy control for this transaction ("spf", "dkim", "dmarc"): the
+  // filter does not run (DMARC's status becomes "off", as in the seeds).
+  void disable(std::string_view filter);
 
   const FilterResults& results() const { return results_; }
   unsigned removed_authentication_results() const;
@@ -68,6 +71,7 @@ class FilterChain {
   std::optional<HeaderBlockScanner> scanner_;
   FilterResults results_;
   bool judged_ = false;
+  std::vector<std::string> disabled_;  // this transaction's controls
 };
 
 // The shared Public Suffix List (filters/public_suffix.hpp, Debian's file),

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,39 @@ struct FiltersConfig {
   FilterSettings spf, dkim, dmarc;
 };
 
+// [[policy]]: operator rules on the filters' results, Exim ACL statements in
+// TOML (filters/policy.hpp evaluates them; docs/filters.md, "Policy").
+enum class PolicyPhase { mail, rcpt, data };
+enum class PolicyAction { accept, reject, defer, warn };
+struct PolicyRule {
+  std::string name;                      // for logs: "policy[3]" unless named
+  PolicyPhase phase = PolicyPhase::data;
+  // Conditions, all of which must hold (an absent one holds). Word lists
+  // match like Exim's: true when any item matches; "!word" matches every
+  // value but word.
+  std::vector<std::string> spf, dkim, dmarc_status, dmarc_domain_policy;
+  std::optional<bool> authenticated;     // XCLIENT LOGIN given (true) or not (false)
+  HostList hosts;                        // the client's address
+  bool has_hosts = false;
+  DomainList domains;                    // recipient domain (rcpt); any recipient's (data)
+  bool has_domains = false;
+  DomainList sender_domains;             // MAIL FROM's domain
+  bool has_sender_domains = false;
+  HostList not_hosts;                    // the negations (Exim's !hosts = ..., !domains = ...)
+  bool has_not_hosts = false;
+  DomainList not_domains;
+  bool has_not_domains = false;
+  std::vector<std::string> flags;        // set earlier by set_flags; "!name": not set
+  PolicyAction action = PolicyAction::warn;
+  // Modifiers. Texts may use ${variable} (filters/policy.hpp lists them).
+  std::string message;                   // reject/defer reply text
+  std::string log;                       // a log line (event=policy)
+  std::string add_header;                // "Name: value", put on top of the message (data)
+  std::string quarantine;                // directory: the message goes there as a queuefile pair (data)
+  std::vector<std::string> set_flags;    // remembered for later rules of this transaction
+  std::vector<std::string> controls;     // dmarc_disable_verify, dmarc_enable_forensic, spf_disable, dkim_disable
+};
+
 // [tls]: settings shared by every listener with tls != "off" (tls/*.hpp).
 struct TlsConfig {
   std::vector<TlsCertificateConfig> certificates;  // [[tls.certificate]]
@@ -190,6 +224,7 @@ struct Config {
   LookupsConfig lookups;
   DnsConfig dns;
   FiltersConfig filters;
+  std::vector<PolicyRule> policy;
   TlsConfig tls;
   LogConfig log;
   MetricsConfig metrics;

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "gateway/config_filters.hpp"
+#include "gateway/config_policy.hpp"
 #include "gateway/config_tls.hpp"
 #include "gateway/config_values.hpp"
 
@@ -263,6 +264,7 @@ void read_config(const toml::table& root, Config& cfg, ProblemSink& sink) {
   if (auto r = top.table("metrics")) read_metrics(*r, cfg.metrics);
   if (auto r = top.table("dns")) read_dns(*r, cfg.dns);
   if (auto r = top.table("filters")) read_filters(*r, cfg.lookups.recheck_interval, cfg.filters);
+  read_policy(top, cfg.lookups.recheck_interval, cfg.policy);
   if (auto r = top.table("tls")) read_tls(*r, cfg.tls);
   check_listeners_tls(cfg.listeners, cfg.tls, sink);
   top.finish();

@@ -30,6 +30,7 @@ struct ListAnswer {
   std::string error;  // defer: why the lookup could not answer
   bool yes() const { return match == ListMatch::yes; }
   bool defer() const { return match == ListMatch::defer; }
+  bool no() const { return match == ListMatch::no; }
 };
 
 // One lookup item of a list.

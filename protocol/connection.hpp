@@ -13,12 +13,14 @@
 #include <array>
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "protocol/input_buffer.hpp"
 #include "protocol/server_connection.hpp"
 #include "protocol/smtp_server.hpp"
 #include "protocol/tls_stream.hpp"
+#include "filters/policy.hpp"
 
 namespace sluice::filters {
 class FilterChain;
@@ -62,6 +64,13 @@ class Connection {
   void filters_follow_transaction(bool was_active);
   bool filters_judge_this_client() const;
   void log_filter_results() const;
+  // Operator policy ([[policy]], filters/policy.hpp; protocol/policy_hooks.cpp).
+  filters::PolicyFacts policy_facts() const;
+  void apply_policy_after_command(Step& step, bool was_active, std::size_t recipients_before);
+  // End of data: the reply when the policy refuses, else empty; fills the
+  // headers to add and the quarantine directory.
+  Reply apply_policy_at_data(std::string& added_headers, std::string& quarantine);
+  void log_policy(const filters::PolicyDecision& d, std::string_view phase) const;
   bool drain_now() const;
   std::chrono::seconds command_timeout() const;
 
@@ -78,6 +87,8 @@ class Connection {
   std::unique_ptr<storage::MessageWriter> writer_;
   std::unique_ptr<filters::FilterChain> filters_;  // null when [filters] is off
   std::string filtered_;  // what the chain passed on for the spool (reused buffer)
+  std::set<std::string> policy_flags_;     // set_flags of this transaction's rules
+  std::set<std::string> policy_controls_;  // controls of this transaction's rules
   std::uint64_t message_bytes_ = 0;    // decoded bytes of the current message
   std::uint64_t bdat_header_bytes_ = 0; // our Received header, stored in front of BDAT data
   bool message_too_big_ = false;

@@ -221,22 +221,31 @@ asio::awaitable<Reply> Connection::finish_message(const MessageFacts& facts) {
   auto& m = metrics::sluice_metrics();
   Reply verdict = server_.check_message(facts);
   std::string added_headers;
-  bool filter_deferred = false;
+  bool counted = false;  // the outcome metric was already counted (filter or policy)
   if (verdict.empty() && filters_) {
     filters::ChainOutcome outcome = co_await filters_->end_of_data();
     if (outcome.defer) {
       verdict = Reply(451, "4.4.3", "Temporary failure checking the message (" + outcome.defer_reason +
                                         "), please try again later");
       m.message(MessageOutcome::deferred_filter);
-      filter_deferred = true;
+      counted = true;
     } else {
       added_headers = std::move(outcome.added_headers);
     }
     log_filter_results();
   }
+  std::string quarantine;
+  if (verdict.empty()) {
+    verdict = apply_policy_at_data(added_headers, quarantine);
+    if (!verdict.empty()) {
+      m.message(verdict.code >= 500 ? MessageOutcome::rejected_policy : MessageOutcome::deferred_policy);
+      counted = true;
+    }
+  }
   if (verdict.empty()) {
     storage::Envelope envelope = envelope_of(session_, tx_, message_bytes_);
     envelope.added_headers = std::move(added_headers);
+    envelope.quarantine_directory = std::move(quarantine);
     std::error_code ec = co_await writer_->commit(envelope);
     if (ec) {
       const bool no_space = ec == std::errc::no_space_on_device;
@@ -244,7 +253,7 @@ asio::awaitable<Reply> Connection::finish_message(const MessageFacts& facts) {
       m.message(no_space ? MessageOutcome::deferred_no_space : MessageOutcome::deferred_spool_error);
       gateway::log_error("spool_commit_failed").field("conn", session_.id).field("id", tx_.id).field("error", ec.message());
     }
-  } else if (!filter_deferred) {
+  } else if (!counted) {
     m.message(rejection_outcome(facts, cfg_));
   }
   if (verdict.empty()) {

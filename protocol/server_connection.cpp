@@ -291,8 +291,10 @@ asio::awaitable<void> Connection::command_loop() {
       LineResult line = in_.next_line(cfg_.limits.command_line_max);
       if (line.status == LineStatus::need_more) break;
       const bool was_active = tx_.active;
-      const Step step = line.status == LineStatus::overlong ? server_.on_overlong_line() : server_.on_line(line.line);
+      const std::size_t recipients_before = tx_.recipients.size();
+      Step step = line.status == LineStatus::overlong ? server_.on_overlong_line() : server_.on_line(line.line);
       filters_follow_transaction(was_active);
+      apply_policy_after_command(step, was_active, recipients_before);
       if (!step.reply.empty())
         sluice_metrics().reply(line.status == LineStatus::overlong ? metrics::SmtpCommand::other
                                                                    : metrics::command_of(line.line),

@@ -123,6 +123,7 @@ std::string to_json(const Envelope& e) {
   str("origin", e.origin);
   str("login", e.login);
   if (!e.added_headers.empty()) str("added_headers", e.added_headers);
+  if (!e.quarantine_directory.empty()) str("quarantine_directory", e.quarantine_directory);
   out += "}\n";
   return out;
 }

@@ -46,6 +46,9 @@ struct Envelope {
   // while the message streamed in, and put in front of it by everything that
   // reads the message (with_added_headers()).
   std::string added_headers;
+  // Set by a policy `quarantine` rule: the whole message goes to this
+  // directory as a queuefile pair instead of being routed.
+  std::string quarantine_directory;
 };
 
 std::string to_json(const Envelope& e);

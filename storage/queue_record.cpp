@@ -141,6 +141,7 @@ std::optional<QueueRecord> queue_record_from_json(std::string_view text) {
   e.origin = str(o, "origin");
   e.login = str(o, "login");
   e.added_headers = str(o, "added_headers");
+  e.quarantine_directory = str(o, "quarantine_directory");
   if (o.contains("login_hex")) {
     auto exact = unhex(str(o, "login_hex"));
     if (!exact) return std::nullopt;

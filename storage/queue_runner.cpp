@@ -204,9 +204,19 @@ void QueueRunner::process(const std::string& id) {
   std::map<const Route*, std::vector<std::size_t>> exports;
   std::vector<std::size_t> discarded, deferred;
   bool attempted = false;
+  // A message the policy quarantined goes, whole, to its quarantine
+  // directory as one queuefile pair, whatever the routes say.
+  Route quarantine;
+  quarantine.name = "quarantine";
+  quarantine.action = RouteAction::queuefile;
+  quarantine.directory = rec->envelope.quarantine_directory;
   for (std::size_t i = 0; i < rec->progress.size(); ++i) {
     auto& p = rec->progress[i];
     if (p.state != RecipientState::pending && p.state != RecipientState::deferred) continue;
+    if (!quarantine.directory.empty()) {
+      exports[&quarantine].push_back(i);
+      continue;
+    }
     RouteChoice c = choose_route(*routes, rec->envelope.recipients[i].address);
     if (c.defer) {
       p.state = RecipientState::deferred;
