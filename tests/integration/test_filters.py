@@ -179,3 +179,60 @@ def test_filter_metrics_are_exported(sluice, dns):
     assert re.search(r'^sluice_filter_results_total\{filter="dkim",result="pass"\} [1-9]', text, re.M)
     assert re.search(r'^sluice_filter_results_total\{filter="dmarc",result="accept"\} [1-9]', text, re.M)
     assert re.search(r'^sluice_filter_seconds_count\{filter="dkim"\} [1-9]', text, re.M)
+
+
+# --- operator policy ([[policy]], docs/filters.md "Policy") ---------------------
+
+def test_dmarc_reject_policy_refuses_with_the_operators_text(sluice, dns):
+    gw = sluice.start(dns={"servers": ["127.0.0.1"], "port": dns.port}, filters={"enabled": True},
+                      policy=[{"name": "dmarc-reject", "dmarc_status": ["reject"], "authenticated": False,
+                               "action": "reject",
+                               "message": "Message from ${dmarc_used_domain} failed sender's DMARC policy, REJECT"}])
+    # other.test's policy is quarantine; make one with p=reject: sender.test's
+    # own author with a failing signature and MAIL FROM elsewhere.
+    msg = signed(message(body="original\r\n")).replace(b"original", b"altered")
+    with smtplib.SMTP("127.0.0.1", gw.port, local_hostname="client.other.test") as c:
+        c.ehlo()
+        assert c.mail("x@other.test")[0] == 250  # SPF fail for other.test: not aligned with sender.test anyway
+        assert c.rcpt("bob@example.test")[0] == 250
+        code, text = c.data(msg)
+    assert (code, text) == (550, b"5.7.1 Message from sender.test failed sender's DMARC policy, REJECT"), (code, text)
+    assert gw.queued() == {}
+    assert re.search(r"event=policy_refused .*phase=data .*rule=dmarc-reject .*code=550", gw.log())
+
+
+def test_quarantine_and_add_header(sluice, dns, tmp_path):
+    qdir = tmp_path / "quarantine"
+    qdir.mkdir()
+    gw = sluice.start(dns={"servers": ["127.0.0.1"], "port": dns.port}, filters={"enabled": True},
+                      policy=[{"dmarc_status": ["quarantine"], "quarantine": str(qdir),
+                               "add_header": "X-Quarantined: DMARC ${dmarc_status} for ${dmarc_used_domain}"}])
+    send(gw, "a@sender.test", message(frm="x@other.test"))  # other.test: p=quarantine, nothing aligned
+    # The runner exports the whole message there as an Exim -H/-D pair.
+    assert wait_until(lambda: any(p.name.endswith("-H") for p in qdir.iterdir()), timeout=10), list(qdir.iterdir())
+    h = next(p for p in qdir.iterdir() if p.name.endswith("-H")).read_text(errors="replace")
+    assert "X-Quarantined: DMARC quarantine for other.test" in h, h
+    assert "Authentication-Results: mx.sluice.test;" in h, h
+    assert "bob@example.test" in h
+    assert re.search(r"event=delivered .*route=quarantine", gw.log()), gw.log()[-2000:]
+
+
+def test_rcpt_rules_refuse_one_recipient_and_switch_dmarc_off(sluice, dns):
+    gw = sluice.start(dns={"servers": ["127.0.0.1"], "port": dns.port}, filters={"enabled": True},
+                      smtp={"local_domains": ["example.test", "lists.example.test"]},
+                      policy=[{"phase": "rcpt", "domains": ["lists.example.test"], "control": ["dmarc_disable_verify"],
+                               "set_flags": ["mailing_list"]},
+                              {"phase": "rcpt", "domains": ["example.test"], "action": "defer",
+                               "message": "${local_part} is busy"},
+                              {"flags": ["mailing_list"], "add_header": "X-List: yes"}])
+    with smtplib.SMTP("127.0.0.1", gw.port, local_hostname="client.sender.test") as c:
+        c.ehlo()
+        assert c.mail("a@sender.test")[0] == 250
+        assert c.rcpt("l@lists.example.test")[0] == 250
+        assert c.rcpt("bob@example.test") == (451, b"4.7.1 bob is busy")
+        assert c.data(message(frm="x@other.test"))[0] == 250
+    env, data = stored_single(gw)
+    assert [r["address"] for r in env["recipients"]] == ["l@lists.example.test"]
+    assert data.startswith("X-List: yes\r\n"), data[:200]
+    ar = auth_results(data)
+    assert "dmarc" not in ar and "spf=pass" in ar, ar  # DMARC switched off for this transaction
