@@ -144,6 +144,7 @@ struct FiltersConfig {
   HostList skip_hosts;                  // client address
   std::vector<std::string> skip_listeners;  // listener names
   FilterSettings spf, dkim, dmarc;
+  std::string dmarc_history_file;       // OpenDMARC-format history; empty: none (read at start only)
 };
 
 // [[policy]]: operator rules on the filters' results, Exim ACL statements in

@@ -35,6 +35,7 @@ void read_filters(TableReader& r, std::chrono::milliseconds recheck, FiltersConf
   r.boolean("skip_xclient", f.skip_xclient);
   r.host_list("skip_hosts", recheck, f.skip_hosts);
   r.strings("skip_listeners", is_name, "a listener name", f.skip_listeners);
+  r.string("dmarc_history_file", f.dmarc_history_file);
   if (auto t = r.table("spf")) read_filter(*t, f.spf);
   if (auto t = r.table("dkim")) read_filter(*t, f.dkim);
   if (auto t = r.table("dmarc")) read_filter(*t, f.dmarc);

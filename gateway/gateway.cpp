@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "filters/dmarc_history.hpp"
+#include "filters/filter_chain.hpp"
 #include "gateway/config_loader.hpp"
 #include "gateway/listener.hpp"
 #include "gateway/log.hpp"
@@ -83,6 +85,7 @@ class Process {
     services_.tls = &tls_;
     unsigned n = config->workers ? config->workers : std::max(1u, std::thread::hardware_concurrency());
     pool_ = std::make_unique<storage::BlockingPool>(config->spool.io_threads);
+    open_filters(*config);
     for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i, config->dns));
     log_info("dns").field("servers", workers_.front()->dns_servers())
         .field("timeout_ms", static_cast<std::uint64_t>(config->dns.timeout.count()))
@@ -95,6 +98,20 @@ class Process {
     for (const auto& l : config->listeners) open_listener(l);
     open_metrics(config->metrics);
     open_spool(*config);
+  }
+
+  // The Public Suffix List is read here, on the main thread, not by the
+  // first session that needs it; without it DMARC stays off (logged).
+  void open_filters(const Config& c) {
+    if (!c.filters.enabled) return;
+    std::string psl_error;
+    if (!filters::shared_public_suffix_list(&psl_error))
+      log_error("dmarc_unavailable").field("error", psl_error).field("effect", "DMARC is not evaluated");
+    if (!c.filters.dmarc_history_file.empty()) {
+      dmarc_history_ = std::make_unique<filters::DmarcHistoryWriter>(c.filters.dmarc_history_file);
+      filters::set_dmarc_history(dmarc_history_.get());
+      log_info("dmarc_history").field("file", c.filters.dmarc_history_file);
+    }
   }
 
   int run() {
@@ -336,6 +353,7 @@ class Process {
   // Destruction runs bottom-up: listeners, then workers (their sessions may
   // still hold spool writers), then the spool and its I/O pool.
   std::unique_ptr<storage::BlockingPool> pool_;
+  std::unique_ptr<filters::DmarcHistoryWriter> dmarc_history_;  // outlives the workers' sessions
   std::unique_ptr<storage::Spool> spool_;
   std::unique_ptr<storage::QueueRunner> runner_;  // before the spool goes
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // scrape-time collectors check it

@@ -12,6 +12,7 @@
 #include "metrics/sluice_metrics.hpp"
 #include "protocol/connection.hpp"
 #include "protocol/data_decoder.hpp"
+#include "filters/dmarc_history.hpp"
 #include "filters/filter_chain.hpp"
 
 namespace sluice::protocol {
@@ -241,6 +242,19 @@ asio::awaitable<Reply> Connection::finish_message(const MessageFacts& facts) {
       m.message(verdict.code >= 500 ? MessageOutcome::rejected_policy : MessageOutcome::deferred_policy);
       counted = true;
     }
+  }
+  if (filters_ && filters::dmarc_history() && (verdict.empty() || verdict.code >= 500)) {
+    filters::DmarcHistoryFacts h;
+    h.job = tx_.id;
+    h.reporter = cfg_.smtp.hostname;
+    h.received = std::time(nullptr);
+    h.client_ip = session_.client.addr;
+    const std::string sender = tx_.null_sender ? std::string() : tx_.sender.str();
+    h.mail_from_domain = sender.substr(sender.rfind('@') + 1);
+    h.action = !verdict.empty() ? filters::DmarcHistoryFacts::Action::reject
+               : !quarantine.empty() ? filters::DmarcHistoryFacts::Action::quarantine
+                                     : filters::DmarcHistoryFacts::Action::accept;
+    filters::dmarc_history()->append(filters::dmarc_history_record(filters_->results(), h));
   }
   if (verdict.empty()) {
     storage::Envelope envelope = envelope_of(session_, tx_, message_bytes_);

@@ -236,3 +236,38 @@ def test_rcpt_rules_refuse_one_recipient_and_switch_dmarc_off(sluice, dns):
     assert data.startswith("X-List: yes\r\n"), data[:200]
     ar = auth_results(data)
     assert "dmarc" not in ar and "spf=pass" in ar, ar  # DMARC switched off for this transaction
+
+
+def test_dmarc_history_file_in_opendmarcs_import_format(sluice, dns, tmp_path):
+    history = tmp_path / "dmarc.history"
+    gw = sluice.start(dns={"servers": ["127.0.0.1"], "port": dns.port},
+                      filters={"enabled": True, "dmarc_history_file": str(history)},
+                      policy=[{"dmarc_status": ["quarantine"], "action": "reject"}])
+    send(gw, "a@sender.test", signed(message()))
+    with smtplib.SMTP("127.0.0.1", gw.port, local_hostname="client.sender.test") as c:
+        c.ehlo()
+        c.mail("a@sender.test")
+        c.rcpt("bob@example.test")
+        assert c.data(message(frm="x@other.test"))[0] == 550
+    assert wait_until(lambda: history.exists() and history.read_text().count("job ") == 2, timeout=10)
+    # Read it as opendmarc-import does: "key value [rest]" lines, a record per "job".
+    records, rec = [], None
+    for line in history.read_text().splitlines():
+        key, value, *rest = line.split(" ", 2)
+        if key == "job":
+            rec = {"dkim": []}
+            records.append(rec)
+        if key == "dkim":
+            rec["dkim"].append((value, *rest[0].split(" ")))
+        else:
+            rec[key] = value
+    passed, rejected = records
+    assert passed["job"] in gw.queued()
+    assert (passed["reporter"], passed["ipaddr"], passed["from"], passed["mfrom"]) == \
+        ("mx.sluice.test", "127.0.0.1", "sender.test", "sender.test")
+    assert (passed["spf"], passed["align_spf"], passed["align_dkim"], passed["action"]) == ("0", "4", "4", "2")
+    assert (passed["p"], passed["policy"], passed["pct"], passed["rua"]) == (str(ord("r")), str(ord("r")), "100",
+                                                                            "mailto:agg@sender.test")
+    assert passed["dkim"] == [("sender.test", "sel", "0")]
+    assert (rejected["from"], rejected["pdomain"], rejected["policy"]) == ("other.test", "other.test", str(ord("q")))
+    assert (rejected["align_spf"], rejected["align_dkim"], rejected["action"], rejected["rua"]) == ("5", "5", "0", "-")
