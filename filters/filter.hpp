@@ -59,6 +59,7 @@ struct FilterResults {
   std::vector<DkimResult> dkim;          // one per signature; empty + dkim_ran: no signature
   std::optional<DmarcResult> dmarc;      // unset: DMARC did not run
   FromHeaderFacts from;                  // the author, as the header block said
+  std::string header_copy;               // the header block (bounded), for failure reports
   std::vector<std::string> failed;       // filters that timed out or failed ("spf", ...)
 };
 

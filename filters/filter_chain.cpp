@@ -59,7 +59,10 @@ unsigned FilterChain::removed_authentication_results() const {
 asio::awaitable<ChainOutcome> FilterChain::end_of_data() {
   using namespace asio::experimental::awaitable_operators;
   ChainOutcome outcome;
-  if (scanner_) results_.from = scanner_->from_header();
+  if (scanner_) {
+    results_.from = scanner_->from_header();
+    results_.header_copy = scanner_->header_copy();
+  }
   if (!judged_) co_return outcome;
   auto& m = metrics::sluice_metrics();
   auto executor = co_await asio::this_coro::executor;

@@ -258,6 +258,7 @@ void HeaderBlockScanner::end_field(std::string& out) {
       if (from_values_.size() < kMaxFromKept)
         from_values_.push_back(unfold(std::string_view(field_).substr(field_.find(':') + 1)));
     }
+    if (header_copy_.size() + field_.size() <= kMaxHeaderCopy) header_copy_.append(field_);
     out.append(field_);
   }
   field_.clear();

@@ -59,6 +59,10 @@ class HeaderBlockScanner {
   // Raw From values (after "From:"), line breaks of folding removed.
   const std::vector<std::string>& from_values() const { return from_values_; }
   FromHeaderFacts from_header() const { return from_header_facts(from_values_); }
+  // The header block as stored (forged A-R removed), up to kMaxHeaderCopy
+  // bytes of whole fields: what a DMARC failure report quotes.
+  static constexpr std::size_t kMaxHeaderCopy = 64 * 1024;
+  const std::string& header_copy() const { return header_copy_; }
 
  private:
   void line(std::string_view l, std::string& out);  // one complete line, with its LF
@@ -74,6 +78,7 @@ class HeaderBlockScanner {
   unsigned removed_ = 0;
   std::vector<std::string> from_values_;
   unsigned from_fields_ = 0;      // counted even beyond kMaxFromKept
+  std::string header_copy_;
 };
 
 }  // namespace sluice::filters

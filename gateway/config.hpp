@@ -145,6 +145,7 @@ struct FiltersConfig {
   std::vector<std::string> skip_listeners;  // listener names
   FilterSettings spf, dkim, dmarc;
   std::string dmarc_history_file;       // OpenDMARC-format history; empty: none (read at start only)
+  std::string dmarc_forensic_sender;    // failure reports' sender; empty: no reports are sent
 };
 
 // [[policy]]: operator rules on the filters' results, Exim ACL statements in

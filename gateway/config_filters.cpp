@@ -15,6 +15,15 @@ bool is_authserv_id(std::string_view s) {
   return true;
 }
 
+bool is_address(std::string_view s) {
+  const auto at = s.rfind('@');
+  if (at == 0 || at == std::string_view::npos || at + 1 >= s.size() || s.size() > 254) return false;
+  for (char c : s)
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f || c == '<' || c == '>')
+      return false;
+  return true;
+}
+
 bool is_name(std::string_view s) { return !s.empty() && s.size() <= 64; }
 
 void read_filter(TableReader& r, FilterSettings& f) {
@@ -36,6 +45,7 @@ void read_filters(TableReader& r, std::chrono::milliseconds recheck, FiltersConf
   r.host_list("skip_hosts", recheck, f.skip_hosts);
   r.strings("skip_listeners", is_name, "a listener name", f.skip_listeners);
   r.string("dmarc_history_file", f.dmarc_history_file);
+  r.string("dmarc_forensic_sender", is_address, "an address local@domain", f.dmarc_forensic_sender);
   if (auto t = r.table("spf")) read_filter(*t, f.spf);
   if (auto t = r.table("dkim")) read_filter(*t, f.dkim);
   if (auto t = r.table("dmarc")) read_filter(*t, f.dmarc);

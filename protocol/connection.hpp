@@ -71,6 +71,9 @@ class Connection {
   // headers to add and the quarantine directory.
   Reply apply_policy_at_data(std::string& added_headers, std::string& quarantine);
   void log_policy(const filters::PolicyDecision& d, std::string_view phase) const;
+  // A DMARC failure report for the message just judged, when the operator
+  // asked for them (protocol/forensic_submission.cpp).
+  void send_forensic_report(std::string_view delivery_result);
   bool drain_now() const;
   std::chrono::seconds command_timeout() const;
 

@@ -243,23 +243,10 @@ asio::awaitable<Reply> Connection::finish_message(const MessageFacts& facts) {
       counted = true;
     }
   }
-  if (filters_ && filters::dmarc_history() && (verdict.empty() || verdict.code >= 500)) {
-    filters::DmarcHistoryFacts h;
-    h.job = tx_.id;
-    h.reporter = cfg_.smtp.hostname;
-    h.received = std::time(nullptr);
-    h.client_ip = session_.client.addr;
-    const std::string sender = tx_.null_sender ? std::string() : tx_.sender.str();
-    h.mail_from_domain = sender.substr(sender.rfind('@') + 1);
-    h.action = !verdict.empty() ? filters::DmarcHistoryFacts::Action::reject
-               : !quarantine.empty() ? filters::DmarcHistoryFacts::Action::quarantine
-                                     : filters::DmarcHistoryFacts::Action::accept;
-    filters::dmarc_history()->append(filters::dmarc_history_record(filters_->results(), h));
-  }
   if (verdict.empty()) {
     storage::Envelope envelope = envelope_of(session_, tx_, message_bytes_);
     envelope.added_headers = std::move(added_headers);
-    envelope.quarantine_directory = std::move(quarantine);
+    envelope.quarantine_directory = quarantine;  // still read below (history, report)
     std::error_code ec = co_await writer_->commit(envelope);
     if (ec) {
       const bool no_space = ec == std::errc::no_space_on_device;
@@ -288,6 +275,23 @@ asio::awaitable<Reply> Connection::finish_message(const MessageFacts& facts) {
   } else {
     log_reject(verdict, facts.bdat ? "BDAT" : "DATA");
   }
+  // After the verdict is final (committed, or refused): the DMARC history
+  // record and, when asked for, a failure report.
+  if (filters_ && filters::dmarc_history() && (verdict.code == 250 || verdict.code >= 500)) {
+    filters::DmarcHistoryFacts h;
+    h.job = tx_.id;
+    h.reporter = cfg_.smtp.hostname;
+    h.received = std::time(nullptr);
+    h.client_ip = session_.client.addr;
+    const std::string sender = tx_.null_sender ? std::string() : tx_.sender.str();
+    h.mail_from_domain = sender.substr(sender.rfind('@') + 1);
+    h.action = verdict.code >= 500 ? filters::DmarcHistoryFacts::Action::reject
+               : !quarantine.empty() ? filters::DmarcHistoryFacts::Action::quarantine
+                                     : filters::DmarcHistoryFacts::Action::accept;
+    filters::dmarc_history()->append(filters::dmarc_history_record(filters_->results(), h));
+  }
+  if (filters_ && (verdict.code == 250 || verdict.code >= 500))
+    send_forensic_report(verdict.code >= 500 ? "reject" : !quarantine.empty() ? "spam" : "delivered");
   server_.end_transaction();
   if (filters_) filters_->reset();
   drop_message();

@@ -63,9 +63,6 @@ filters::PolicyFacts Connection::policy_facts() const {
 void Connection::log_policy(const filters::PolicyDecision& d, std::string_view phase) const {
   for (const auto& line : d.log_lines)
     gateway::log_info("policy").field("conn", session_.id).field("id", tx_.id).field("phase", phase).field("log", line);
-  if (d.controls.count("dmarc_enable_forensic"))
-    gateway::log_debug("policy_control").field("conn", session_.id).field("control", "dmarc_enable_forensic")
-        .field("effect", "forensic reports are not sent by this version");
 }
 
 void Connection::apply_policy_after_command(Step& step, bool was_active, std::size_t recipients_before) {

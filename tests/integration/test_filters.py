@@ -4,6 +4,8 @@ messages signed by Debian's dkimpy; the Authentication-Results and
 Received-SPF fields the gateway puts on top; forged Authentication-Results
 removed; deadlines and failure modes; who is not judged; the metrics."""
 import base64
+import email
+import time
 import re
 import smtplib
 import urllib.request
@@ -271,3 +273,44 @@ def test_dmarc_history_file_in_opendmarcs_import_format(sluice, dns, tmp_path):
     assert passed["dkim"] == [("sender.test", "sel", "0")]
     assert (rejected["from"], rejected["pdomain"], rejected["policy"]) == ("other.test", "other.test", str(ord("q")))
     assert (rejected["align_spf"], rejected["align_dkim"], rejected["action"], rejected["rua"]) == ("5", "5", "0", "-")
+
+
+def test_forensic_report_is_queued_only_when_turned_on(sluice, dns):
+    # other.test publishes no ruf=; sender.test's record gets one in this test's own zone.
+    server = Unbound(zones=["ruf.test."], records=[
+        txt("ruf.test.", "v=spf1 -all"),
+        txt("_dmarc.ruf.test.", "v=DMARC1; p=reject; ruf=mailto:forensic@reports.ruf.test!50k,mailto:tiny@ruf.test!1k; fo=1")])
+    try:
+        def run(**filters):
+            gw = sluice.start(dns={"servers": ["127.0.0.1"], "port": server.port},
+                              filters={"enabled": True, **filters},
+                              policy=[{"phase": "rcpt", "control": ["dmarc_enable_forensic"]}])
+            with smtplib.SMTP("127.0.0.1", gw.port, local_hostname="client.ruf.test") as c:
+                c.ehlo()
+                c.mail("x@ruf.test")
+                c.rcpt("bob@example.test")
+                assert c.data(message(frm="ceo@ruf.test"))[0] == 250  # no policy refuses it here
+            return gw
+        off = run()
+        assert wait_until(lambda: len(off.queued()) == 1)
+        time.sleep(0.5)
+        assert len(off.queued()) == 1  # no sender configured: no report
+        on = run(dmarc_forensic_sender="dmarc-reports@mx.sluice.test")
+        assert wait_until(lambda: len(on.queued()) == 2, timeout=10), on.log()[-2000:]
+        report_env, report = next((e, d) for e, d in on.queued().values() if e["sender"].startswith("dmarc-reports"))
+        # The 1k-limited address is left out: the report is bigger than that.
+        assert [r["address"] for r in report_env["recipients"]] == ["forensic@reports.ruf.test"]
+        msg = email.message_from_bytes(report)
+        assert msg.get_content_type() == "multipart/report"
+        assert msg.get_param("report-type") == "feedback-report"
+        parts = list(msg.walk())
+        feedback = next(p for p in parts if p.get_content_type() == "message/feedback-report")
+        text = feedback.get_payload(decode=False)
+        text = text if isinstance(text, str) else "".join(str(p) for p in text)
+        assert "Feedback-Type: auth-failure" in text and "Auth-Failure: dmarc" in text, text
+        assert "Reported-Domain: ruf.test" in text and "Source-IP: 127.0.0.1" in text, text
+        headers = next(p for p in parts if p.get_content_type() == "text/rfc822-headers")
+        assert "From: ceo@ruf.test" in str(headers.get_payload())
+        assert "event=dmarc_forensic_queued" in on.log()
+    finally:
+        server.stop()
