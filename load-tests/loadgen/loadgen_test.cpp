@@ -2,6 +2,8 @@
 // BDAT chunking, source-address spreading, option checks.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <algorithm>
 #include <random>
 #include <vector>
@@ -106,6 +108,20 @@ TEST(LoadgenOptions, ResumeNeedsStarttlsAndPortIsRequired) {
   EXPECT_FALSE(parse_options(3, const_cast<char**>(no_port)));
   const char* bad_mode[] = {"lg", "--port", "25", "--mode", "turbo"};
   EXPECT_FALSE(parse_options(5, const_cast<char**>(bad_mode)));
+}
+
+TEST(LoadgenMessage, AFileIsSentAsItIsWithCrlfAndDotStuffing) {
+  const std::string path = ::testing::TempDir() + "/loadgen-message.eml";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << "DKIM-Signature: v=1; d=x.test\nFrom: a@x.test\r\n\r\n.leading dot\nlast line";
+  }
+  Options o;
+  o.message_file = path;
+  const MessageTemplate m = build_message(o);
+  EXPECT_EQ(m.body, "DKIM-Signature: v=1; d=x.test\r\nFrom: a@x.test\r\n\r\n.leading dot\r\nlast line\r\n");
+  EXPECT_EQ(m.body_dot, "DKIM-Signature: v=1; d=x.test\r\nFrom: a@x.test\r\n\r\n..leading dot\r\nlast line\r\n.\r\n");
+  EXPECT_EQ(m.bdat, "BDAT " + std::to_string(m.body.size()) + " LAST\r\n" + m.body);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "load-tests/loadgen/message.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 
 namespace sluice::loadgen {
 
@@ -13,6 +15,34 @@ MessageTemplate build_message(const Options& o) {
   }
   m.data_group = m.mail + m.rcpts + "DATA\r\n";
 
+  if (!o.message_file.empty()) {
+    // The file as it is (a signed message must arrive byte for byte), its
+    // line ends made CRLF, dot-stuffed for DATA.
+    std::ifstream in(o.message_file, std::ios::binary);
+    std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string line;
+    for (char c : raw) {
+      if (c == '\r') continue;
+      if (c == '\n') {
+        m.body += line + "\r\n";
+        line.clear();
+      } else {
+        line += c;
+      }
+    }
+    if (!line.empty()) m.body += line + "\r\n";
+    std::string stuffed;
+    for (std::size_t at = 0; at < m.body.size();) {
+      const auto end = m.body.find("\r\n", at) + 2;
+      if (m.body[at] == '.') stuffed += '.';
+      stuffed.append(m.body, at, end - at);
+      at = end;
+    }
+    m.body_dot = stuffed + ".\r\n";
+    m.bdat = "BDAT " + std::to_string(m.body.size()) + " LAST\r\n" + m.body;
+    m.bdat_replies = 1;
+    return m;
+  }
   m.body = "From: <" + o.from + ">\r\nTo: <rcpt0@" + o.rcpt_domain + ">\r\nSubject: sluice-loadgen " +
            std::to_string(o.size) + " bytes\r\n\r\n";
   // 76-byte lines while at least 78 bytes remain, then one line of what is

@@ -31,6 +31,7 @@ constexpr const char* kUsage = R"(usage: sluice-loadgen --port PORT [options]
   --per-source N         connections per source address before the next one (default 20000)
   --connect-burst N      idle mode: connects in flight at once (default 500)
   --output FILE          JSON report (default stdout)
+  --message-file FILE    send this message (as is, CRLF line ends) instead of a generated one
 )";
 
 template <class T>
@@ -105,6 +106,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
     else if (arg == "--per-source") ok = parse_number(v, o.per_source) && o.per_source > 0;
     else if (arg == "--connect-burst") ok = parse_number(v, o.connect_burst) && o.connect_burst > 0;
     else if (arg == "--output") o.output = v;
+    else if (arg == "--message-file") o.message_file = v;
     else return fail("option", argv[i - 1]);
     if (!ok) return fail(argv[i - 1], v);
   }

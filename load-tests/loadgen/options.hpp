@@ -38,6 +38,7 @@ struct Options {
   unsigned per_source = 20000;     // connections per source address before moving to the next
   unsigned connect_burst = 500;    // idle mode: connects in flight at once
   std::string output;              // JSON report file; empty = stdout
+  std::string message_file;        // send this message (e.g. DKIM-signed) instead of a generated one
 };
 
 // Parses argv; on a bad or missing value returns nullopt after printing why
