@@ -198,6 +198,12 @@ struct TlsConfig {
   std::string ticket_key_file;          // file or directory of shared keys; empty: in memory
   std::chrono::seconds reload_check_interval{5};   // stat() of certificate, key, OCSP and key files
   bool log_protocol_details = false;    // low-level lines for harmless oddities (reset after QUIT)
+  // Client certificates for trusted relays (docs/tls.md): with a CA file,
+  // every TLS session is asked (never required) for a certificate; one that
+  // verifies against these CAs, and whose name is listed (any name when the
+  // list is empty), may relay like smtp.trusted_networks.
+  std::string client_ca_file;
+  std::vector<std::string> client_cert_relay_names;  // CN or DNS subjectAltName, lower case
 };
 
 struct LogConfig {

@@ -37,6 +37,8 @@ void read_certificates(TableReader& owner, std::string_view key, std::vector<Tls
 }  // namespace
 
 void read_tls(TableReader& r, TlsConfig& tls) {
+  r.string("client_ca_file", tls.client_ca_file);
+  r.domains("client_cert_relay_names", tls.client_cert_relay_names);
   read_certificates(r, "certificate", tls.certificates);
   r.string("min_version", is_tls_version, "\"1.2\" or \"1.3\"", tls.min_version);
   r.string("ciphers", is_cipher_list, "a cipher list (names separated by ':')", tls.ciphers);

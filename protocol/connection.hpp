@@ -53,6 +53,7 @@ class Connection {
   // slot_taken: the caller already holds one of the worker's handshake slots.
   boost::asio::awaitable<Flow> start_tls(bool implicit, bool slot_taken);
   boost::asio::awaitable<Flow> handle_starttls(const Step& step);
+  void note_client_certificate(const tls::PeerCertificate& peer);
   // The socket or the TLS stream, whichever the session runs on now.
   boost::asio::awaitable<IoResult> stream_read_some(std::span<char> buf, std::chrono::steady_clock::duration timeout);
   IoResult stream_read_available(std::span<char> buf);

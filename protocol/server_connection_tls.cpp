@@ -102,6 +102,7 @@ asio::awaitable<Connection::Flow> Connection::start_tls(bool implicit, bool slot
   }
   tls_ = std::move(stream);
   server_.tls_started(tls.version, tls.cipher_for_log());
+  note_client_certificate(tls.peer);
   gateway::log_info("tls")
       .field("conn", session_.id)
       .field("H", session_.host_for_log())
@@ -110,8 +111,28 @@ asio::awaitable<Connection::Flow> Connection::start_tls(bool implicit, bool slot
       .field("cipher", tls.cipher_for_log())
       .field("sni", tls.notes.sni)
       .field("resumption", tls.resumption_bits())
-      .field("ocsp", tls.notes.ocsp_requested ? "requested" : "");
+      .field("ocsp", tls.notes.ocsp_requested ? "requested" : "")
+      .field("client_cert", !tls.peer.presented ? std::string() : tls.peer.verified ? "verified" : "unverified")
+      .field("client_subject", tls.peer.subject)
+      .field("client_cert_error", tls.peer.error);
   co_return Flow::go_on;
+}
+
+// A verified client certificate whose name is listed grants relaying, like
+// smtp.trusted_networks (docs/tls.md, "Client certificates"). A resumed
+// session carries no certificate, so it has none of this.
+void Connection::note_client_certificate(const tls::PeerCertificate& peer) {
+  session_.tls_client_verified = peer.presented && peer.verified;
+  session_.tls_client_name = peer.names.empty() ? std::string() : peer.names.front();
+  session_.tls_client_relay = false;
+  if (session_.tls_client_verified) {
+    const auto& allowed = cfg_.tls.client_cert_relay_names;
+    session_.tls_client_relay = allowed.empty();
+    for (const auto& n : peer.names)
+      for (const auto& a : allowed)
+        if (n == a) session_.tls_client_relay = true;
+  }
+  server_.evaluate_permissions();
 }
 
 void Connection::note_reset_after_quit() {

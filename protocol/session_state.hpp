@@ -47,6 +47,9 @@ struct Session {
   bool tls = false;                   // the session runs over TLS now
   std::string tls_version;            // "TLSv1.3"
   std::string tls_cipher;             // as logged: "*" appended when resumed
+  bool tls_client_verified = false;   // a client certificate verified against tls.client_ca_file
+  std::string tls_client_name;        // its first name (CN or DNS SAN), for logs and Received
+  bool tls_client_relay = false;      // ... and its name may relay (tls.client_cert_relay_names)
   unsigned bad_commands = 0;
   std::uint64_t messages = 0;
 

@@ -10,7 +10,8 @@ namespace sluice::protocol {
 
 void SmtpServer::evaluate_permissions() {
   s_.xclient_allowed = host_allowed(cfg_.smtp.xclient_hosts, "smtp.xclient_hosts", s_.client.addr);
-  s_.relay_trusted = host_allowed(cfg_.smtp.trusted_networks, "smtp.trusted_networks", s_.client.addr);
+  s_.relay_trusted = host_allowed(cfg_.smtp.trusted_networks, "smtp.trusted_networks", s_.client.addr) ||
+                     s_.tls_client_relay;
   // PIPECONNECT is judged on the real peer: it is decided before any PROXY or
   // XCLIENT identity could matter (the banner has not been sent yet).
   s_.pipeconnect_allowed =
@@ -188,6 +189,10 @@ std::string SmtpServer::received_header(std::int64_t now) const {
     h += ' ';
     h += s_.tls_cipher;
     if (tx_.params.requiretls) h += " REQUIRETLS";  // RFC 8689: the obligation travels with the message
+    if (s_.tls_client_verified) {
+      h += " verified CN=";
+      h += s_.tls_client_name;
+    }
     h += ')';
   }
   h += "\r\n\tid ";

@@ -88,6 +88,7 @@ class AsioTlsStream final : public TlsStream {
     out.cipher = cipher ? cipher : "";
     out.resumed = wolfSSL_session_reused(ssl) == 1;
     out.notes = *notes_;
+    out.peer = tls::peer_certificate(ssl);
     const std::size_t v = out.version == "TLSv1.3" ? metrics::kTls13 : metrics::kTls12;
     TlsCounters::add(out.resumed ? counters.handshakes_resumed[v] : counters.handshakes_full[v]);
     co_return out;

@@ -34,6 +34,7 @@ struct TlsOutcome {
   std::string cipher;        // OpenSSL's name: "ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_128_GCM_SHA256"
   bool resumed = false;
   tls::HandshakeNotes notes;
+  tls::PeerCertificate peer;  // when tls.client_ca_file asked for one
   // The cipher as the log shows it: "*" appended when the session was resumed.
   std::string cipher_for_log() const { return resumed ? cipher + "*" : cipher; }
   // The resumption bits, Exim-style letters: S support built, A client asked

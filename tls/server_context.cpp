@@ -137,6 +137,10 @@ std::string stat_signature(const std::vector<std::unique_ptr<ServerContext::Cert
 
 namespace {
 
+// Verification is recorded, never fatal: a client whose certificate does not
+// verify goes on as any client would, without the relay permission.
+int accept_any_client_certificate(int /*preverify*/, WOLFSSL_X509_STORE_CTX* /*store*/) { return 1; }
+
 // A wolfSSL context for one certificate with the listener's versions,
 // ciphers and tickets; nullptr with `error` naming the file.
 WOLFSSL_CTX* make_ctx(const gateway::TlsCertificateConfig& cc, const gateway::TlsConfig& tls, TicketKeys* keys,
@@ -161,6 +165,13 @@ WOLFSSL_CTX* make_ctx(const gateway::TlsCertificateConfig& cc, const gateway::Tl
     return fail("cannot load the private key " + cc.key + " (missing, unreadable or not PEM)");
   if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS)
     return fail("the key " + cc.key + " does not match the certificate " + cc.cert);
+  // Trusted relays may show a certificate: ask for one, never require it
+  // (the public must still reach us), and judge it after the handshake.
+  if (!tls.client_ca_file.empty()) {
+    if (wolfSSL_CTX_load_verify_locations(ctx, tls.client_ca_file.c_str(), nullptr) != WOLFSSL_SUCCESS)
+      return fail("cannot load tls.client_ca_file " + tls.client_ca_file + " (missing, unreadable or not PEM)");
+    wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, accept_any_client_certificate);
+  }
   // Stateless resumption only: no per-session memory on the server.
   wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
   if (tls.session_tickets && keys) {
@@ -225,6 +236,29 @@ void* ServerContext::new_session(HandshakeNotes* notes) const {
   if (!ssl) return nullptr;
   wolfSSL_set_ex_data(ssl, notes_index(), notes);
   return ssl;
+}
+
+PeerCertificate peer_certificate(void* handle) {
+  PeerCertificate pc;
+  auto* ssl = static_cast<WOLFSSL*>(handle);
+  WOLFSSL_X509* cert = wolfSSL_get_peer_certificate(ssl);
+  if (!cert) return pc;
+  pc.presented = true;
+  const long result = wolfSSL_get_verify_result(ssl);
+  pc.verified = result == 0;  // X509_V_OK
+  if (!pc.verified) pc.error = "verify error " + std::to_string(result);
+  if (WOLFSSL_X509_NAME* subject = wolfSSL_X509_get_subject_name(cert)) {
+    char line[512] = {0};
+    if (wolfSSL_X509_NAME_oneline(subject, line, sizeof line)) pc.subject = sanitised(line);
+    char cn[256] = {0};
+    if (wolfSSL_X509_NAME_get_text_by_NID(subject, NID_commonName, cn, sizeof cn) > 0) pc.names.push_back(sanitised(cn));
+  }
+  while (char* alt = wolfSSL_X509_get_next_altname(cert)) pc.names.push_back(sanitised(alt));
+  for (auto& n : pc.names)
+    for (char& c : n)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  wolfSSL_X509_free(cert);
+  return pc;
 }
 
 bool ServerContext::files_changed() const { return stat_signature(certs_) != signature_; }

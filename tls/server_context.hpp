@@ -34,6 +34,18 @@ struct HandshakeNotes {
   std::string sni;               // server name the client asked for, sanitised
 };
 
+// The client's certificate, when one was asked for (tls.client_ca_file).
+struct PeerCertificate {
+  bool presented = false;        // the client sent one
+  bool verified = false;         // ... and it chains to tls.client_ca_file, in date
+  std::string subject;           // its subject, one line, sanitised (for logs and Received)
+  std::vector<std::string> names;  // CN and DNS subjectAltNames, lower case
+  std::string error;             // why it did not verify
+};
+
+// After the handshake: what the client's certificate says (a WOLFSSL*).
+PeerCertificate peer_certificate(void* ssl);
+
 class ServerContext {
  public:
   // nullptr, with `error` naming the listener and file, when a certificate,
