@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN
+from conftest import BIN, wait_until
 from exim_peer import EximPeer, exim_fixture
 
 UNIT = os.environ.get("SLUICE_UNIT_TESTS", str(Path(BIN).parent / "sluice_unit_tests"))
@@ -121,10 +121,15 @@ def test_dsn_parameters_reach_exims_reports(exported, exim):
     msg_id = manifest["dsn"]["id"]
     exim.install_pair(out / "pairs", msg_id)
     exim.deliver(msg_id)
-    reports = [p.name for p in (exim.base / "mail").iterdir() if p.name != msg_id]
-    if not reports:  # Exim may leave the report queued for a queue run
+    def mailboxes():
+        return [p.name for p in (exim.base / "mail").iterdir() if p.name != msg_id]
+
+    if not [n for n in mailboxes() if not n.endswith(".lock")]:  # Exim may leave the report for a queue run
         exim.queue_run()
-        reports = [p.name for p in (exim.base / "mail").iterdir() if p.name != msg_id]
+    # A delivery still writing holds "<mailbox>.lock" (Exim's appendfile lock): wait for it to finish.
+    assert wait_until(lambda: mailboxes() and not any(n.endswith(".lock") for n in mailboxes()), timeout=15), \
+        exim.mainlog()
+    reports = mailboxes()
     assert len(reports) == 1, exim.mainlog()
     report = exim.delivered(reports[0]).decode()
     assert "Return-path: <>" in report
