@@ -4,11 +4,18 @@
 // each filter's end of data by its own deadline and decides what a failure
 // means (docs/filters.md, "The filter chain").
 //
-// Hooks, in the order a transaction sees them:
+// Hooks, in the order a session sees them:
+//   on_connect   the client is known (after a PROXY header; again after
+//                XCLIENT names another client). Synchronous: note facts.
+//   on_helo      each accepted HELO/EHLO name.
 //   on_mail      MAIL accepted. Start lookups that need only the envelope
 //                (SPF's check_host runs from here while the client sends
 //                RCPT and the message). Must not block; may spawn work on
 //                `executor` and must be able to drop it in reset().
+//   on_rcpt      each accepted recipient (DCC passes the envelope on; a
+//                per-recipient answer comes back at the end of data).
+//   on_header_block  the header block is complete (its fields as stored,
+//                bounded): ARC verification reads its ARC-* fields here.
 //   on_data      the message bytes as the client sent them (dot-unstuffed,
 //                before our headers), in order, synchronously: hashing, never
 //                I/O (DKIM's body hashes, DCC's streaming to its daemon will
@@ -42,6 +49,13 @@ namespace sluice::filters {
 
 class Resolver;
 
+// What the session knows about the client.
+struct ConnectFacts {
+  std::string client_addr;   // the effective client (after PROXY/XCLIENT)
+  std::string client_name;   // as a front end named it, else empty
+  std::string listener;
+};
+
 // What the session knows at MAIL.
 struct MailFacts {
   std::optional<gateway::IpBytes> client_ip;  // nullopt: not an IP (XCLIENT ADDR=[UNAVAILABLE])
@@ -67,7 +81,11 @@ class Filter {
  public:
   virtual ~Filter() = default;
   virtual std::string_view name() const = 0;
+  virtual void on_connect(const ConnectFacts&) {}
+  virtual void on_helo(std::string_view /*helo*/) {}
   virtual void on_mail(const MailFacts&, const boost::asio::any_io_executor&) {}
+  virtual void on_rcpt(std::string_view /*recipient*/) {}
+  virtual void on_header_block(std::string_view /*fields*/) {}
   virtual void on_data(std::string_view) {}
   virtual boost::asio::awaitable<void> on_end_of_data(FilterResults& results) = 0;
   virtual void fail(FilterResults& results, std::string_view why) = 0;

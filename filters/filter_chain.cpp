@@ -41,15 +41,41 @@ void FilterChain::start(const MailFacts& facts, const asio::any_io_executor& exe
   for (auto& e : filters_) e.filter->on_mail(facts, executor);
 }
 
+void FilterChain::add(std::unique_ptr<Filter> filter, const gateway::FilterSettings* settings) {
+  filters_.push_back({std::move(filter), settings});
+}
+
+void FilterChain::connect(const ConnectFacts& facts) {
+  for (auto& e : filters_) e.filter->on_connect(facts);
+}
+
+void FilterChain::helo(std::string_view name) {
+  for (auto& e : filters_) e.filter->on_helo(name);
+}
+
+void FilterChain::rcpt(std::string_view recipient) {
+  if (!judged_) return;
+  for (auto& e : filters_) e.filter->on_rcpt(recipient);
+}
+
 void FilterChain::data(std::string_view in, std::string& to_store) {
   if (judged_)
     for (auto& e : filters_) e.filter->on_data(in);
   if (scanner_) scanner_->feed(in, to_store);
   else to_store.append(in);
+  if (judged_ && scanner_ && !header_block_seen_ && scanner_->header_block_ended()) {
+    header_block_seen_ = true;
+    for (auto& e : filters_) e.filter->on_header_block(scanner_->header_copy());
+  }
 }
 
 void FilterChain::data_end(std::string& to_store) {
-  if (scanner_) scanner_->finish(to_store);
+  if (!scanner_) return;
+  scanner_->finish(to_store);
+  if (judged_ && !header_block_seen_) {  // a message that is all header block
+    header_block_seen_ = true;
+    for (auto& e : filters_) e.filter->on_header_block(scanner_->header_copy());
+  }
 }
 
 unsigned FilterChain::removed_authentication_results() const {
@@ -105,6 +131,7 @@ void FilterChain::reset() {
   scanner_.reset();
   results_ = FilterResults{};
   judged_ = false;
+  header_block_seen_ = false;
   disabled_.clear();
 }
 

@@ -45,6 +45,16 @@ class FilterChain {
               std::string our_name);
   ~FilterChain();
 
+  // Adds a filter at the end of the chain (ARC, DCC later; tests). `settings`
+  // must outlive the chain.
+  void add(std::unique_ptr<Filter> filter, const gateway::FilterSettings* settings);
+
+  // Session hooks, passed to every filter (whether or not the client is
+  // judged: a filter may need the facts before it knows).
+  void connect(const ConnectFacts& facts);
+  void helo(std::string_view name);
+  void rcpt(std::string_view recipient);
+
   // judged = false: this client is not filtered (skip rules); forged
   // Authentication-Results are still removed.
   void start(const MailFacts& facts, const boost::asio::any_io_executor& executor, bool judged);
@@ -71,6 +81,7 @@ class FilterChain {
   std::optional<HeaderBlockScanner> scanner_;
   FilterResults results_;
   bool judged_ = false;
+  bool header_block_seen_ = false;  // on_header_block has been called for this message
   std::vector<std::string> disabled_;  // this transaction's controls
 };
 

@@ -63,6 +63,9 @@ class Connection {
   void drop_message();
   // The filter chain (filters/filter_chain.hpp): a transaction starts or ends.
   void filters_follow_transaction(bool was_active);
+  // Session facts the filters hear of after a command: XCLIENT's new client, HELO, RCPT.
+  void filters_follow_session(const std::string& helo_before, std::size_t recipients_before, Origin origin_before,
+                              const std::string& client_before);
   bool filters_judge_this_client() const;
   void log_filter_results() const;
   // Operator policy ([[policy]], filters/policy.hpp; protocol/policy_hooks.cpp).

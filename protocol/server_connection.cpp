@@ -63,6 +63,16 @@ bool Connection::filters_judge_this_client() const {
   return true;
 }
 
+void Connection::filters_follow_session(const std::string& helo_before, std::size_t recipients_before,
+                                        Origin origin_before, const std::string& client_before) {
+  if (!filters_) return;
+  if (session_.origin != origin_before || session_.client.addr != client_before)
+    filters_->connect({session_.client.addr, session_.client.name, session_.listener});
+  if (!session_.helo.empty() && session_.helo != helo_before) filters_->helo(session_.helo);
+  if (tx_.active && tx_.recipients.size() > recipients_before)
+    filters_->rcpt(tx_.recipients.back().mailbox.str());
+}
+
 void Connection::filters_follow_transaction(bool was_active) {
   if (!filters_) return;
   if (!was_active && tx_.active) {
@@ -105,6 +115,7 @@ asio::awaitable<void> Connection::run() {
     co_return;
   }
   server_.evaluate_permissions();
+  if (filters_) filters_->connect({session_.client.addr, session_.client.name, session_.listener});
   // Implicit TLS (RFC 8314 3.3): the handshake comes first, the banner after
   // it. The early-talker check does not apply: the ClientHello is expected.
   const bool implicit_tls = ctx_.listener->tls == gateway::TlsMode::implicit;
@@ -292,9 +303,12 @@ asio::awaitable<void> Connection::command_loop() {
       if (line.status == LineStatus::need_more) break;
       const bool was_active = tx_.active;
       const std::size_t recipients_before = tx_.recipients.size();
+      const std::string helo_before = session_.helo, client_before = session_.client.addr;
+      const Origin origin_before = session_.origin;
       Step step = line.status == LineStatus::overlong ? server_.on_overlong_line() : server_.on_line(line.line);
       filters_follow_transaction(was_active);
       apply_policy_after_command(step, was_active, recipients_before);
+      filters_follow_session(helo_before, recipients_before, origin_before, client_before);
       if (!step.reply.empty())
         sluice_metrics().reply(line.status == LineStatus::overlong ? metrics::SmtpCommand::other
                                                                    : metrics::command_of(line.line),
