@@ -82,6 +82,21 @@ unsigned FilterChain::removed_authentication_results() const {
   return scanner_ ? scanner_->removed_authentication_results() : 0;
 }
 
+namespace {
+// A filter's end of data, its exception turned into a failure text ("" when
+// it finished). Without this, `||` would take a throw for "not yet" and
+// wait for the deadline (it waits for the first branch to succeed).
+asio::awaitable<std::string> guarded_end_of_data(Filter& f, FilterResults& results) {
+  std::string failure;
+  try {
+    co_await f.on_end_of_data(results);
+  } catch (const std::exception& ex) {
+    failure = std::string("failed: ") + ex.what();
+  }
+  co_return failure;
+}
+}  // namespace
+
 asio::awaitable<ChainOutcome> FilterChain::end_of_data() {
   using namespace asio::experimental::awaitable_operators;
   ChainOutcome outcome;
@@ -98,14 +113,13 @@ asio::awaitable<ChainOutcome> FilterChain::end_of_data() {
     if (std::find(disabled_.begin(), disabled_.end(), name) != disabled_.end()) continue;
     const auto started = std::chrono::steady_clock::now();
     std::string failure;
-    try {
+    {
       asio::steady_timer deadline(executor, e.settings->timeout);
-      auto work = f.on_end_of_data(results_);
+      auto work = guarded_end_of_data(f, results_);
       auto expiry = deadline.async_wait(asio::use_awaitable);
       auto first = co_await (std::move(work) || std::move(expiry));
       if (first.index() == 1) failure = "timed out after " + std::to_string(e.settings->timeout.count()) + "s";
-    } catch (const std::exception& ex) {
-      failure = std::string("failed: ") + ex.what();
+      else failure = std::get<0>(first);
     }
     m.filter_seconds.with({name}).observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
