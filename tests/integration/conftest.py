@@ -28,10 +28,20 @@ SANITIZED = os.environ.get("SLUICE_SANITIZED") == "1"
 SLOW = 4 if SANITIZED else 1
 
 
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now and not handed out before in this test run: the
+    kernel may offer the same ephemeral port to two quick binds (a listener
+    and the metrics endpoint of one config were once given the same one)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 def toml_value(v):
