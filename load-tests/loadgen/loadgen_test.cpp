@@ -110,6 +110,25 @@ TEST(LoadgenOptions, ResumeNeedsStarttlsAndPortIsRequired) {
   EXPECT_FALSE(parse_options(5, const_cast<char**>(bad_mode)));
 }
 
+TEST(LoadgenOptions, ImplicitTlsVersionAndHandshakeModeChecks) {
+  auto parse = [](std::vector<const char*> args) {
+    args.insert(args.begin(), {"lg", "--port", "465"});
+    return parse_options(static_cast<int>(args.size()), const_cast<char**>(args.data()));
+  };
+  auto o = parse({"--tls", "--tls-version", "1.3", "--mode", "handshake", "--resume"});
+  ASSERT_TRUE(o);
+  EXPECT_TRUE(o->implicit_tls && o->tls() && o->resume);
+  EXPECT_EQ(o->tls_version, "1.3");
+  EXPECT_EQ(o->mode, Mode::handshake);
+  EXPECT_TRUE(parse({"--starttls", "--mode", "handshake"}));
+  EXPECT_FALSE(parse({"--mode", "handshake"}));                  // nothing to shake hands over
+  EXPECT_FALSE(parse({"--tls", "--starttls"}));                   // one or the other
+  EXPECT_FALSE(parse({"--tls", "--tls-version", "1.1"}));         // only 1.2 and 1.3
+  EXPECT_FALSE(parse({"--tls-version", "1.2"}));                  // a version without TLS
+  EXPECT_FALSE(parse({"--tls", "--mode", "pipeconnect"}));        // early data before a handshake
+  EXPECT_FALSE(parse({"--tls", "--mode", "idle"}));
+}
+
 TEST(LoadgenMessage, AFileIsSentAsItIsWithCrlfAndDotStuffing) {
   const std::string path = ::testing::TempDir() + "/loadgen-message.eml";
   {

@@ -134,15 +134,15 @@ asio::awaitable<bool> read_ehlo(RunContext& ctx, SmtpStream& s) {
   co_return true;
 }
 
-asio::awaitable<bool> start_tls(RunContext& ctx, SmtpStream& s) {
-  Reply r;
-  Outcome o = co_await s.read_reply(r);
-  if (!expect(ctx.stats, "starttls", o, r, 220)) co_return false;
+// The TLS handshake on the connected socket, offering the saved session with
+// --resume; counted and timed (from its first flight: after STARTTLS's 220,
+// or after the connect for implicit TLS).
+asio::awaitable<bool> handshake(RunContext& ctx, SmtpStream& s) {
   WOLFSSL_SESSION* offer = ctx.options.resume ? ctx.saved_session : nullptr;
   if (offer) ++ctx.stats.tls_offered;
   bool resumed = false;
   auto t0 = clock::now();
-  o = co_await s.start_tls(*ctx.tls, offer, resumed);
+  Outcome o = co_await s.start_tls(*ctx.tls, offer, resumed);
   if (o != Outcome::ok) {
     io_error(ctx.stats, "tls_handshake", o);
     co_return false;
@@ -150,6 +150,27 @@ asio::awaitable<bool> start_tls(RunContext& ctx, SmtpStream& s) {
   ctx.stats.tls_handshake.add(clock::now() - t0);
   ++ctx.stats.tls_handshakes;
   if (resumed) ++ctx.stats.tls_resumed;
+  co_return true;
+}
+
+asio::awaitable<bool> start_tls(RunContext& ctx, SmtpStream& s) {
+  Reply r;
+  Outcome o = co_await s.read_reply(r);
+  if (!expect(ctx.stats, "starttls", o, r, 220)) co_return false;
+  co_return co_await handshake(ctx, s);
+}
+
+// QUIT and its 221. A TLS 1.3 ticket arrives after the handshake, so by the
+// time the 221 is read it has been too: the session is saved after it.
+asio::awaitable<bool> quit(RunContext& ctx, SmtpStream& s) {
+  Outcome o = co_await s.write("QUIT\r\n");
+  Reply r;
+  if (o == Outcome::ok) o = co_await s.read_reply(r);
+  if (o != Outcome::ok || r.code != 221) {
+    ctx.stats.error("quit");
+    co_return false;
+  }
+  if (ctx.options.resume) ctx.save_session(s.session());
   co_return true;
 }
 
@@ -166,6 +187,7 @@ asio::awaitable<void> one_connection(RunContext& ctx, SmtpStream& s) {
     co_return;
   }
   ++ctx.stats.connections_opened;
+  if (opt.implicit_tls && !co_await handshake(ctx, s)) co_return;
 
   // PIPECONNECT: EHLO and what follows it go out before the banner when an
   // earlier EHLO reply offered the keyword (or when forced).
@@ -193,6 +215,21 @@ asio::awaitable<void> one_connection(RunContext& ctx, SmtpStream& s) {
     }
   }
   if (!co_await read_ehlo(ctx, s)) co_return;
+  if (opt.mode == Mode::handshake) {
+    // Handshake mode measures the TLS setup alone: STARTTLS if asked, QUIT.
+    if (opt.starttls) {
+      o = co_await s.write("STARTTLS\r\n");
+      if (o != Outcome::ok) {
+        io_error(ctx.stats, "starttls", o);
+        co_return;
+      }
+      if (!co_await start_tls(ctx, s)) co_return;
+    }
+    if (!co_await quit(ctx, s)) co_return;
+    ++ctx.stats.sessions_completed;
+    ctx.last_done = clock::now();
+    co_return;
+  }
   // Commands the server did not offer would only measure its errors: one
   // error, and the run ends (a load test of what the server cannot do).
   if (opt.mode == Mode::bdat && !ctx.server_chunking) {
@@ -235,11 +272,7 @@ asio::awaitable<void> one_connection(RunContext& ctx, SmtpStream& s) {
     group_sent = false;
     if (i + 1 >= opt.per_connection || !ctx.claim_message()) break;
   }
-  // TLS 1.3 tickets arrive after the handshake; by now they have been read.
-  if (opt.resume) ctx.save_session(s.session());
-  o = co_await s.write("QUIT\r\n");
-  if (o == Outcome::ok) o = co_await s.read_reply(r);
-  if (o != Outcome::ok || r.code != 221) ctx.stats.error("quit");
+  co_await quit(ctx, s);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // sluice-loadgen — an SMTP load generator for Sluice's load tests: plain,
-// PIPELINING, PIPECONNECT and BDAT transactions, optionally over STARTTLS
-// with session resumption, and an idle-connection mode. One thread; bounded
+// PIPELINING, PIPECONNECT and BDAT transactions, optionally over STARTTLS or
+// implicit TLS with session resumption, a TLS handshake mode and an
+// idle-connection mode. One thread; bounded
 // by --messages and --duration; prints one JSON report. See
 // load-tests/README.md.
 #include <sys/resource.h>
@@ -79,10 +80,15 @@ int main(int argc, char** argv) {
   ctx.sources = *sources;
 
   asio::ssl::context tls(asio::ssl::context::tls_client);
-  if (options.starttls) {
+  if (options.tls()) {
     // A load generator measures, it does not authenticate: test servers use
     // self-signed certificates.
     tls.set_verify_mode(asio::ssl::verify_none);
+    if (!options.tls_version.empty()) {
+      const int version = options.tls_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
+      SSL_CTX_set_min_proto_version(tls.native_handle(), version);
+      SSL_CTX_set_max_proto_version(tls.native_handle(), version);
+    }
 #ifdef HAVE_SESSION_TICKET
     wolfSSL_CTX_UseSessionTicket(tls.native_handle());  // TLS 1.2 tickets (TLS 1.3 PSK needs nothing)
 #endif

@@ -13,8 +13,11 @@ namespace {
 constexpr const char* kUsage = R"(usage: sluice-loadgen --port PORT [options]
   --host ADDR            server address (default 127.0.0.1)
   --port PORT            server port
-  --mode MODE            plain | pipelining | pipeconnect | bdat | idle (default plain)
+  --mode MODE            plain | pipelining | pipeconnect | bdat | idle | handshake (default plain);
+                         handshake: connect, TLS, banner, QUIT, one per --messages
   --starttls             STARTTLS after EHLO (TLS through wolfSSL, certificate not checked)
+  --tls                  implicit TLS (port 465 style): the handshake comes before the banner
+  --tls-version V        1.2 or 1.3 only (default: the best both sides have)
   --resume               offer the previous TLS session on the next connection
   --force-pipeconnect    pipeconnect mode: send early from the first connection on
   --connections N        concurrent connections; idle mode: connections to hold (default 10)
@@ -47,7 +50,7 @@ bool parse_seconds(const char* text, double& out) {
 }
 
 bool parse_mode(std::string_view text, Mode& out) {
-  for (Mode m : {Mode::plain, Mode::pipelining, Mode::pipeconnect, Mode::bdat, Mode::idle}) {
+  for (Mode m : {Mode::plain, Mode::pipelining, Mode::pipeconnect, Mode::bdat, Mode::idle, Mode::handshake}) {
     if (text == mode_name(m)) {
       out = m;
       return true;
@@ -65,6 +68,7 @@ const char* mode_name(Mode mode) {
     case Mode::pipeconnect: return "pipeconnect";
     case Mode::bdat: return "bdat";
     case Mode::idle: return "idle";
+    case Mode::handshake: return "handshake";
   }
   return "?";
 }
@@ -83,6 +87,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
       std::exit(0);
     }
     if (arg == "--starttls") { o.starttls = true; continue; }
+    if (arg == "--tls") { o.implicit_tls = true; continue; }
     if (arg == "--resume") { o.resume = true; continue; }
     if (arg == "--force-pipeconnect") { o.force_pipeconnect = true; continue; }
     if (i + 1 >= argc) return fail("option (missing value)", argv[i]);
@@ -107,11 +112,17 @@ std::optional<Options> parse_options(int argc, char** argv) {
     else if (arg == "--connect-burst") ok = parse_number(v, o.connect_burst) && o.connect_burst > 0;
     else if (arg == "--output") o.output = v;
     else if (arg == "--message-file") o.message_file = v;
+    else if (arg == "--tls-version") ok = (o.tls_version = v) == "1.2" || o.tls_version == "1.3";
     else return fail("option", argv[i - 1]);
     if (!ok) return fail(argv[i - 1], v);
   }
   if (!have_port) return fail("option (--port is required)", "");
-  if (o.resume && !o.starttls) return fail("option (--resume needs --starttls)", "--resume");
+  if (o.starttls && o.implicit_tls) return fail("option (--starttls or --tls, not both)", "--tls");
+  if (o.resume && !o.tls()) return fail("option (--resume needs --starttls or --tls)", "--resume");
+  if (!o.tls_version.empty() && !o.tls()) return fail("option (--tls-version needs --starttls or --tls)", "--tls-version");
+  if (o.mode == Mode::handshake && !o.tls()) return fail("option (--mode handshake needs --starttls or --tls)", "--mode");
+  if (o.implicit_tls && (o.mode == Mode::idle || o.mode == Mode::pipeconnect))
+    return fail("option (--tls works with plain, pipelining, bdat and handshake modes)", "--tls");
   return o;
 }
 

@@ -12,6 +12,7 @@ enum class Mode {
   pipeconnect,  // pipelining, and EHLO + the first group sent before the banner
   bdat,         // MAIL, RCPT..., BDAT chunks in one write (RFC 3030 CHUNKING)
   idle,         // open connections, EHLO, hold them without a transaction
+  handshake,    // connect, TLS (implicit or STARTTLS), banner, QUIT: no transaction
 };
 
 struct Options {
@@ -19,7 +20,10 @@ struct Options {
   std::uint16_t port = 25;
   Mode mode = Mode::plain;
   bool starttls = false;           // STARTTLS after EHLO, then EHLO again
+  bool implicit_tls = false;       // TLS from the first byte (RFC 8314), before the banner
+  std::string tls_version;         // "1.2" or "1.3" to pin the version; empty = the best both have
   bool resume = false;             // offer the last TLS session (ticket/PSK) on the next connection
+  bool tls() const { return starttls || implicit_tls; }
   bool force_pipeconnect = false;  // send early even before the server has advertised PIPECONNECT
 
   unsigned connections = 10;       // concurrent connections (idle mode: connections to hold)

@@ -50,6 +50,7 @@ std::string to_json(const Options& o, const Stats& s, double elapsed_s) {
             ", \"recipients\": " + std::to_string(o.recipients) +
             ", \"per_connection\": " + std::to_string(o.per_connection) + ", \"chunk\": " + std::to_string(o.chunk) +
             ", \"starttls\": " + (o.starttls ? "true" : "false") + ", \"resume\": " + (o.resume ? "true" : "false") +
+            ", \"implicit_tls\": " + (o.implicit_tls ? "true" : "false") + ", \"tls_version\": " + quoted(o.tls_version) +
             ", \"force_pipeconnect\": " + (o.force_pipeconnect ? "true" : "false") +
             ", \"source\": " + quoted(o.source) + "}");
   field("elapsed_s", number(elapsed_s));
@@ -71,7 +72,9 @@ std::string to_json(const Options& o, const Stats& s, double elapsed_s) {
                           ",\n    \"tls_handshake\": " + distribution(s.tls_handshake) +
                           ",\n    \"ehlo\": " + distribution(s.ehlo) + "}");
   field("tls", "{\"handshakes\": " + std::to_string(s.tls_handshakes) + ", \"offered\": " +
-                   std::to_string(s.tls_offered) + ", \"resumed\": " + std::to_string(s.tls_resumed) + "}");
+                   std::to_string(s.tls_offered) + ", \"resumed\": " + std::to_string(s.tls_resumed) +
+                   ", \"sessions_completed\": " + std::to_string(s.sessions_completed) + ", \"handshakes_per_s\": " +
+                   number(elapsed_s > 0 ? s.tls_handshakes / elapsed_s : 0) + "}");
   field("pipeconnect", std::string("{\"advertised\": ") + (s.pipeconnect_advertised ? "true" : "false") +
                            ", \"early_sessions\": " + std::to_string(s.early_sessions) + "}");
   field("idle", "{\"established\": " + std::to_string(s.idle_established) + ", \"held_at_end\": " +

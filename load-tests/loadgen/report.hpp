@@ -16,6 +16,7 @@ struct Stats {
   std::uint64_t tls_handshakes = 0;
   std::uint64_t tls_resumed = 0;          // handshakes that reused the offered session
   std::uint64_t tls_offered = 0;          // handshakes that offered a saved session
+  std::uint64_t sessions_completed = 0;   // handshake mode: connect, TLS, banner, 221 to QUIT
   std::uint64_t early_sessions = 0;       // pipeconnect: connections that sent EHLO before the banner
   bool pipeconnect_advertised = false;    // some EHLO reply listed PIPECONNECT
   // idle mode
@@ -30,7 +31,7 @@ struct Stats {
   Latency transaction;      // connect (first message of a connection) or MAIL -> 250 after the data
   Latency data_end;         // end of data written -> its 250
   Latency connect_banner;   // connect started -> banner read
-  Latency tls_handshake;    // STARTTLS's 220 read -> handshake done
+  Latency tls_handshake;    // STARTTLS's 220 read (implicit TLS: connected) -> handshake done
   Latency ehlo;             // EHLO written -> its reply (idle mode)
 
   void error(const std::string& kind) { ++errors[kind]; }
