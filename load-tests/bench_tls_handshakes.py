@@ -7,12 +7,17 @@ implicit-TLS listener, handshake, read the 220 banner and close, for SECS
 seconds, against `sluice run` with workers = 1. It reports handshakes per
 second (wall) and, what matters for sizing, handshakes per CPU-second of the
 server process (utime + stime from /proc/PID/stat), i.e. per core.
-The client is Python's ssl (OpenSSL) in threads; on a small machine it
-competes with the server for CPU, which is why the per-CPU-second figure is
-the one to compare.
+The client is Python's ssl (OpenSSL) in threads, or with --client loadgen
+sluice-loadgen's handshake mode (C++, wolfSSL, one thread, --clients
+connections in flight at once: many clients, little client CPU). On a small
+machine either competes with the server for CPU, which is why the
+per-CPU-second figure is the one to compare.
 
-Usage: load-tests/bench_tls_handshakes.py [--bin build/sluice] [--secs 5] [--clients 8] [--out FILE]
+Usage: load-tests/bench_tls_handshakes.py [--bin build/sluice] [--secs 5] [--clients 8]
+           [--client python|loadgen] [--loadgen build/load-tests/loadgen/sluice-loadgen]
+           [--workers 1] [--out FILE]
 """
+import json
 import argparse
 import os
 import socket
@@ -94,14 +99,33 @@ def run_case(port, ca, version, resumed, secs, clients, pid):
             "per_s": n / wall, "per_cpu_s": n / cpu if cpu else 0.0}
 
 
+def run_case_loadgen(loadgen, port, version, resumed, secs, clients, pid):
+    argv = [loadgen, "--port", str(port), "--mode", "handshake", "--tls", "--tls-version", version,
+            "--connections", str(clients), "--messages", "0", "--duration", str(secs), "--timeout", "10"]
+    if resumed:
+        argv.append("--resume")
+    cpu0 = cpu_seconds(pid)
+    out = subprocess.run(argv, check=True, capture_output=True, text=True)
+    cpu = cpu_seconds(pid) - cpu0
+    r = json.loads(out.stdout)
+    n, wall = r["tls"]["handshakes"], r["elapsed_s"]
+    return {"handshakes": n, "reused": r["tls"]["resumed"], "errors": r["errors_total"], "wall_s": wall,
+            "server_cpu_s": cpu, "per_s": n / wall if wall else 0.0, "per_cpu_s": n / cpu if cpu else 0.0}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=str(ROOT / "build" / "sluice"))
     ap.add_argument("--secs", type=float, default=5)
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--client", choices=("python", "loadgen"), default="python")
+    ap.add_argument("--loadgen", default=str(ROOT / "build" / "load-tests" / "loadgen" / "sluice-loadgen"))
+    ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--out")
     a = ap.parse_args()
-    lines = [f"# TLS handshakes, sluice workers=1, {a.clients} client threads, {a.secs}s per case, "
+    who = (f"{a.clients} client threads (Python ssl)" if a.client == "python"
+           else f"sluice-loadgen with {a.clients} connections in flight")
+    lines = [f"# TLS handshakes, sluice workers={a.workers}, {who}, {a.secs}s per case, "
              f"{time.strftime('%Y-%m-%d %H:%M:%S')}, nproc={os.cpu_count()}, loadavg={os.getloadavg()[0]:.2f}",
              "| certificate | TLS | handshake | handshakes | reused | errors | per s (wall) | per server CPU-second |",
              "|---|---|---|---|---|---|---|---|"]
@@ -111,7 +135,7 @@ def main():
         for kind in ("rsa", "ec"):
             port = free_port()
             Path(f"{d}/s.toml").write_text(
-                f'workers = 1\n[log]\nlevel = "warn"\n[[listener]]\nname = "bench"\naddress = "127.0.0.1"\n'
+                f'workers = {a.workers}\n[log]\nlevel = "warn"\n[[listener]]\nname = "bench"\naddress = "127.0.0.1"\n'
                 f'port = {port}\ntls = "implicit"\n[metrics]\nenabled = false\n[spool]\nkind = "discard"\n[limits]\nmax_connections_per_ip = 10000\n'
                 f'[tls]\nmax_handshakes_per_worker = 1000\n[[tls.certificate]]\ncert = "{d}/{kind}.pem"\nkey = "{d}/{kind}.key"\n')
             proc = subprocess.Popen([a.bin, "run", "--config", f"{d}/s.toml"], stdout=subprocess.DEVNULL,
@@ -125,7 +149,10 @@ def main():
                         time.sleep(0.05)
                 for version in ("1.2", "1.3"):
                     for resumed in (False, True):
-                        r = run_case(port, f"{d}/ca.pem", version, resumed, a.secs, a.clients, proc.pid)
+                        if a.client == "python":
+                            r = run_case(port, f"{d}/ca.pem", version, resumed, a.secs, a.clients, proc.pid)
+                        else:
+                            r = run_case_loadgen(a.loadgen, port, version, resumed, a.secs, a.clients, proc.pid)
                         line = (f"| {'RSA-2048' if kind == 'rsa' else 'ECDSA P-256'} | {version} | "
                                 f"{'resumed' if resumed else 'full'} | {r['handshakes']} | {r['reused']} | "
                                 f"{r['errors']} | {r['per_s']:.0f} | {r['per_cpu_s']:.0f} |")

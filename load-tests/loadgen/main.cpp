@@ -11,7 +11,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <string_view>
+#include <utility>
+#include <vector>
 #include <fstream>
 #include <iostream>
 
@@ -51,6 +55,26 @@ void warn_if_too_many(const Options& o, std::uint64_t limit) {
                static_cast<unsigned long long>((o.connections + processes - 1) / processes));
 }
 
+// "X25519:P-256" -> wolfSSL's group ids, in order (its own list parser in
+// 5.5 knows only the NIST curves).
+bool set_groups(WOLFSSL_CTX* ctx, const std::string& list) {
+  static const std::pair<std::string_view, int> kNames[] = {
+      {"X25519", WOLFSSL_ECC_X25519}, {"X448", WOLFSSL_ECC_X448},         {"P-256", WOLFSSL_ECC_SECP256R1},
+      {"P-384", WOLFSSL_ECC_SECP384R1}, {"P-521", WOLFSSL_ECC_SECP521R1}};
+  std::vector<int> groups;
+  std::string_view rest = list;
+  while (!rest.empty()) {
+    auto colon = rest.find(':');
+    std::string_view name = rest.substr(0, colon);
+    rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+    auto it = std::find_if(std::begin(kNames), std::end(kNames), [&](const auto& n) { return n.first == name; });
+    if (it == std::end(kNames)) return false;
+    groups.push_back(it->second);
+  }
+  return !groups.empty() &&
+         wolfSSL_CTX_set_groups(ctx, groups.data(), static_cast<int>(groups.size())) == WOLFSSL_SUCCESS;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,6 +108,10 @@ int main(int argc, char** argv) {
     // A load generator measures, it does not authenticate: test servers use
     // self-signed certificates.
     tls.set_verify_mode(asio::ssl::verify_none);
+    if (!set_groups(tls.native_handle(), options.tls_groups)) {
+      std::fprintf(stderr, "sluice-loadgen: --tls-groups '%s' not known to wolfSSL\n", options.tls_groups.c_str());
+      return 2;
+    }
     if (!options.tls_version.empty()) {
       const int version = options.tls_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
       SSL_CTX_set_min_proto_version(tls.native_handle(), version);

@@ -18,6 +18,8 @@ constexpr const char* kUsage = R"(usage: sluice-loadgen --port PORT [options]
   --starttls             STARTTLS after EHLO (TLS through wolfSSL, certificate not checked)
   --tls                  implicit TLS (port 465 style): the handshake comes before the banner
   --tls-version V        1.2 or 1.3 only (default: the best both sides have)
+  --tls-groups LIST      key-exchange groups, first = TLS 1.3 key share; names X25519, X448,
+                         P-256, P-384, P-521 (default X25519:P-256:P-384:P-521, OpenSSL's order)
   --resume               offer the previous TLS session on the next connection
   --force-pipeconnect    pipeconnect mode: send early from the first connection on
   --connections N        concurrent connections; idle mode: connections to hold (default 10)
@@ -112,6 +114,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
     else if (arg == "--connect-burst") ok = parse_number(v, o.connect_burst) && o.connect_burst > 0;
     else if (arg == "--output") o.output = v;
     else if (arg == "--message-file") o.message_file = v;
+    else if (arg == "--tls-groups") ok = !(o.tls_groups = v).empty();
     else if (arg == "--tls-version") ok = (o.tls_version = v) == "1.2" || o.tls_version == "1.3";
     else return fail("option", argv[i - 1]);
     if (!ok) return fail(argv[i - 1], v);

@@ -22,6 +22,9 @@ struct Options {
   bool starttls = false;           // STARTTLS after EHLO, then EHLO again
   bool implicit_tls = false;       // TLS from the first byte (RFC 8314), before the banner
   std::string tls_version;         // "1.2" or "1.3" to pin the version; empty = the best both have
+  // Key-exchange groups in preference order; the first is the TLS 1.3 key
+  // share. OpenSSL's order by default, as most MTAs' clients send it.
+  std::string tls_groups = "X25519:P-256:P-384:P-521";
   bool resume = false;             // offer the last TLS session (ticket/PSK) on the next connection
   bool tls() const { return starttls || implicit_tls; }
   bool force_pipeconnect = false;  // send early even before the server has advertised PIPECONNECT

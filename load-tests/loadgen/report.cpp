@@ -51,6 +51,7 @@ std::string to_json(const Options& o, const Stats& s, double elapsed_s) {
             ", \"per_connection\": " + std::to_string(o.per_connection) + ", \"chunk\": " + std::to_string(o.chunk) +
             ", \"starttls\": " + (o.starttls ? "true" : "false") + ", \"resume\": " + (o.resume ? "true" : "false") +
             ", \"implicit_tls\": " + (o.implicit_tls ? "true" : "false") + ", \"tls_version\": " + quoted(o.tls_version) +
+            ", \"tls_groups\": " + quoted(o.tls_groups) +
             ", \"force_pipeconnect\": " + (o.force_pipeconnect ? "true" : "false") +
             ", \"source\": " + quoted(o.source) + "}");
   field("elapsed_s", number(elapsed_s));

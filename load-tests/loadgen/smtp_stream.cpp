@@ -171,7 +171,7 @@ asio::awaitable<Outcome> SmtpStream::start_tls(asio::ssl::context& ctx, WOLFSSL_
   if (offer) SSL_set_session(tls_->native_handle(), offer);
   auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, kAsTuple);
   if (ec) co_return timed_out_ ? Outcome::timeout : Outcome::tls_failed;
-  resumed = SSL_session_reused(tls_->native_handle()) != 0;
+  resumed = resumed_ = SSL_session_reused(tls_->native_handle()) != 0;
   co_return Outcome::ok;
 }
 

@@ -43,6 +43,7 @@ class SmtpStream {
   // The current TLS session (new reference, caller frees), null without TLS.
   WOLFSSL_SESSION* session();
   bool tls_active() const { return tls_.has_value(); }
+  bool tls_resumed() const { return resumed_; }
 
   // Idle mode: waits, without a deadline and with a tiny buffer, until the
   // server closes the connection (or sends anything, e.g. a 421) or close().
@@ -62,6 +63,7 @@ class SmtpStream {
   clock::duration step_timeout_;
   clock::time_point deadline_ = clock::time_point::max();
   bool timed_out_ = false;
+  bool resumed_ = false;
   std::string in_;          // received, not yet parsed
   std::size_t parsed_ = 0;  // bytes of in_ already returned as replies
 };
