@@ -3,7 +3,6 @@
 // its own lookups (the _dmarc records) happen at the end of data.
 #pragma once
 #include <memory>
-#include <random>
 
 #include "filters/filter.hpp"
 #include "filters/public_suffix.hpp"
@@ -26,7 +25,6 @@ class DmarcFilter final : public Filter {
   Resolver& resolver_;
   std::shared_ptr<const PublicSuffixList> psl_;
   bool active_ = false;
-  std::minstd_rand sampler_{std::random_device{}()};  // pct= draws; not security-relevant
 };
 
 }  // namespace sluice::filters
