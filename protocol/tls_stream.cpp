@@ -105,8 +105,10 @@ class AsioTlsStream final : public TlsStream {
 
   // wolfSSL does not show us the ClientHello, so look at it without taking
   // it from the socket (MSG_PEEK): did the client ask for a ticket, offer
-  // one, ask for OCSP? Only for the log; a ClientHello split over several
-  // reads is simply not noted.
+  // one, ask for OCSP (for the log), can it take an ECDSA certificate (to
+  // choose between an RSA and an ECDSA one)? A ClientHello split over
+  // several reads is simply not noted: the first certificate that fits the
+  // name is served.
   void peek_client_hello() {
     std::array<std::uint8_t, 4096> buf;
     const ssize_t n = ::recv(stream_.next_layer().native_handle(), buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
@@ -121,6 +123,8 @@ class AsioTlsStream final : public TlsStream {
     const auto* body = reinterpret_cast<const std::uint8_t*>(bytes.data() + 5);
     const tls::ClientHelloFacts f = tls::scan_client_hello(std::span<const std::uint8_t>(body, len));
     if (!f.parsed) return;
+    notes_->hello_seen = true;
+    notes_->client_takes_ecdsa = f.takes_ecdsa;
     notes_->client_asked_ticket = f.asks_ticket;
     notes_->ocsp_requested = f.asks_ocsp;
     if (f.offers_ticket) notes_->ticket_offered = true;

@@ -3,6 +3,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -28,6 +29,7 @@ struct ServerContext::Certificate {
   WOLFSSL_CTX* ctx_ocsp = nullptr;   // staples; nullptr without an OCSP file
   gateway::TlsCertificateConfig config;
   std::unique_ptr<OcspStaple> ocsp;  // nullptr: no OCSP file configured
+  bool ecdsa = false;                // an ECDSA key (else RSA)
   WOLFSSL_CTX* pick(std::time_t now) const {
     // A minute of margin: the response must still be fresh when wolfSSL
     // asks for it, later in the handshake.
@@ -92,18 +94,36 @@ int ticket_callback(WOLFSSL* ssl, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ]
 }
 
 // SNI (RFC 6066 3): switch the session to the certificate named for it; an
-// unknown or absent name keeps the default one.
+// unknown or absent name keeps to the default ones (those with the first
+// certificate's names). Among several for the same names, an RSA and an
+// ECDSA one, the client gets ECDSA when its ClientHello can take it (a
+// cheaper handshake for us), RSA otherwise.
 int servername_callback(WOLFSSL* ssl, int* /*alert*/, void* arg) {
-  auto* certs = static_cast<const std::vector<std::unique_ptr<ServerContext::Certificate>>*>(arg);
+  using Certs = std::vector<std::unique_ptr<ServerContext::Certificate>>;
+  const Certs& certs = *static_cast<const Certs*>(arg);
   const char* name = wolfSSL_get_servername(ssl, WOLFSSL_SNI_HOST_NAME);
-  if (HandshakeNotes* notes = notes_of(ssl)) notes->sni = sanitised(name);
-  if (!name) return 0;
-  for (const auto& c : *certs)
-    for (const auto& n : c->config.names)
-      if (strcasecmp(n.c_str(), name) == 0) {
-        if (c.get() != certs->front().get()) wolfSSL_set_SSL_CTX(ssl, c->pick(std::time(nullptr)));
-        return 0;
-      }
+  HandshakeNotes* notes = notes_of(ssl);
+  if (notes) notes->sni = sanitised(name);
+  auto named = [&](const ServerContext::Certificate& c) {
+    if (!name) return false;
+    for (const auto& n : c.config.names)
+      if (strcasecmp(n.c_str(), name) == 0) return true;
+    return false;
+  };
+  const bool any_named = std::any_of(certs.begin(), certs.end(), [&](const auto& c) { return named(*c); });
+  auto candidate = [&](const ServerContext::Certificate& c) {
+    return any_named ? named(c) : c.config.names == certs.front()->config.names;
+  };
+  const ServerContext::Certificate* chosen = nullptr;
+  for (const auto& c : certs) {
+    if (!candidate(*c)) continue;
+    if (!chosen) chosen = c.get();
+    if (notes && notes->hello_seen && c->ecdsa == notes->client_takes_ecdsa) {
+      chosen = c.get();
+      break;
+    }
+  }
+  if (chosen && chosen != certs.front().get()) wolfSSL_set_SSL_CTX(ssl, chosen->pick(std::time(nullptr)));
   return 0;
 }
 
@@ -206,6 +226,8 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
     cert->config = cc;
     cert->ctx = make_ctx(cc, tls, sc->keys_.get(), where, error);
     if (!cert->ctx) return nullptr;
+    WOLFSSL_X509* leaf = wolfSSL_CTX_get0_certificate(cert->ctx);
+    cert->ecdsa = leaf && wolfSSL_X509_get_pubkey_type(leaf) == ECDSAk;
     if (!cc.ocsp.empty()) {
       cert->ctx_ocsp = make_ctx(cc, tls, sc->keys_.get(), where, error);
       if (!cert->ctx_ocsp) return nullptr;

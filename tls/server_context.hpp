@@ -31,6 +31,8 @@ struct HandshakeNotes {
   bool ticket_issued = false;    // we sealed a new one for it
   bool client_asked_ticket = false;  // ClientHello: session_ticket (1.2) or psk_key_exchange_modes (1.3)
   bool ocsp_requested = false;
+  bool hello_seen = false;       // the ClientHello was read whole before the handshake
+  bool client_takes_ecdsa = false;  // ... and it can take an ECDSA certificate
   std::string sni;               // server name the client asked for, sanitised
 };
 

@@ -178,6 +178,39 @@ def test_sni_chooses_the_certificate(sluice, pki):
     assert "sni=ec.sluice.test" in gw.log()
 
 
+def public_key_bits(output):
+    for line in output.splitlines():
+        if line.startswith("Server public key is "):
+            return int(line.split()[4])
+    return None
+
+
+@pytest.mark.parametrize("sni", [True, False])
+def test_rsa_and_ecdsa_for_one_name_chosen_by_what_the_client_takes(sluice, pki, sni):
+    rsa, ec = pki.leaf("dual.sluice.test", "rsa"), pki.leaf("dual.sluice.test", "ec")
+    names = ["dual.sluice.test"]
+    # The pair is the default (first) too, so a client without SNI chooses the same way.
+    gw = sluice.start(**tls_tables([(*rsa, names, {}), (*ec, names, {}), (*pki.ec, ["ec.sluice.test"], {})]))
+    name = ["-servername", "dual.sluice.test"] if sni else ["-noservername"]
+
+    def served(*args):
+        out = s_client(gw.port, "-CAfile", str(pki.ca), *name, *args)
+        assert "Verify return code: 0 (ok)" in out, out
+        return public_key_bits(out), out
+
+    # OpenSSL's defaults take ECDSA: the cheaper handshake, in both versions.
+    assert served("-tls1_3")[0] == 256
+    bits, out = served("-tls1_2")
+    assert bits == 256 and "ECDHE-ECDSA-" in out, out
+    # A client that can only verify RSA signatures, or only has RSA suites, gets RSA.
+    assert served("-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256:rsa_pkcs1_sha256")[0] == 2048
+    bits, out = served("-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256")
+    assert bits == 2048 and "ECDHE-RSA-" in out, out
+    # And a TLS 1.2 client whose curves leave out the certificate's (RFC 8422 5.1.1).
+    bits, out = served("-tls1_2", "-groups", "X25519")
+    assert bits == 2048 and "ECDHE-RSA-" in out, out
+
+
 def test_listener_certificate_overrides_tls_section(sluice, pki):
     own = pki.leaf("own.sluice.test", "ec")
     port = free_port()
