@@ -7,7 +7,9 @@ each connection EHLO, STARTTLS, EHLO, MAIL/RCPT/DATA (pipelined where the
 server offers PIPELINING, as both do), 1 KiB, QUIT. Both servers pay for
 durability: Sluice with its LMDB spool (group-committed fsync before the 250,
 then a discard route), Postfix with its queue (fsync before the 250, then the
-discard transport). Both use the same certificate; "full" runs make every
+discard transport). Both use the same certificate (RSA-2048, ECDSA P-256, or
+"dual": both for one name, each server choosing by what the client takes,
+which with this client is ECDSA); "full" runs make every
 connection a full handshake, "resumed" runs offer the previous session
 (tickets) as a returning sender would. The client is sluice-loadgen (wolfSSL,
 OpenSSL's key-share order), one process for both targets.
@@ -19,7 +21,7 @@ processes).
 
 Needs root (Postfix), ../shared/peers (start-postfix.sh unpacks Debian's
 postfix into /opt/peers), build/sluice and sluice-loadgen.
-Usage: load-tests/bench_starttls_postfix.py [--secs 10] [--reps 3] [--certs rsa,ec]
+Usage: load-tests/bench_starttls_postfix.py [--secs 10] [--reps 3] [--certs rsa,ec,dual]
            [--sessions 50] [--out FILE]
 Env: SHARED_PEERS, PEERS_RUN (default /tmp/sluice-starttls/peers), PEERS_OPT.
 """
@@ -47,6 +49,12 @@ PEERS_OPT = Path(os.environ.get("PEERS_OPT", "/opt/peers"))
 
 def sh(*argv, **kw):
     return subprocess.run([str(a) for a in argv], check=True, capture_output=True, text=True, **kw)
+
+
+def make_certs(d, kind):
+    """[(cert, key)]: one RSA-2048 or ECDSA P-256, or "dual" both for the same name
+    (each server then serves ECDSA to clients that take it)."""
+    return [make_cert(d, k) for k in ("rsa", "ec")] if kind == "dual" else [make_cert(d, kind)]
 
 
 def make_cert(d, kind):
@@ -102,7 +110,7 @@ def tree_cpu_s(pid):
 
 
 class Postfix:
-    def __init__(self, port, cert, key):
+    def __init__(self, port, pairs):
         self.port, self.run = port, PEERS_RUN / "postfix"
         env = dict(os.environ, PEERS_RUN=str(PEERS_RUN), PEERS_OPT=str(PEERS_OPT))
         sh(SHARED_PEERS / "start-postfix.sh", port, env=env)
@@ -112,7 +120,8 @@ class Postfix:
         postconf = [opt / "usr/sbin/postconf", "-c", self.run / "etc"]
         # TLS on the smtpd side; tlsmgr (not in the peer script's master.cf)
         # seeds the PRNG and keeps the ticket keys.
-        sh(*postconf, "-e", "smtpd_tls_security_level=may", f"smtpd_tls_chain_files={key},{cert}",
+        chain = ",".join(f"{key},{cert}" for cert, key in pairs)
+        sh(*postconf, "-e", "smtpd_tls_security_level=may", f"smtpd_tls_chain_files={chain}",
            "smtpd_tls_loglevel=0",
            env=self.env)
         sh(*postconf, "-M", "tlsmgr/unix=tlsmgr unix - - n 1000? 1 tlsmgr", env=self.env)
@@ -134,7 +143,7 @@ class Postfix:
 
 
 class Sluice:
-    def __init__(self, port, cert, key, d):
+    def __init__(self, port, pairs, d):
         self.port, self.dir = port, Path(d) / "sluice"
         self.dir.mkdir()
         (self.dir / "sluice.toml").write_text(f"""workers = 0
@@ -162,10 +171,7 @@ name = "drop"
 action = "discard"
 [tls]
 max_handshakes_per_worker = 1000
-[[tls.certificate]]
-cert = "{cert}"
-key = "{key}"
-""")
+""" + "".join(f'[[tls.certificate]]\ncert = "{cert}"\nkey = "{key}"\nnames = ["bench.test"]\n' for cert, key in pairs))
         self.log = open(self.dir / "sluice.log", "ab")
         self.proc = subprocess.Popen([SLUICE_BIN, "run", "--config", self.dir / "sluice.toml"], cwd=self.dir,
                                      stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -206,7 +212,7 @@ def main():
     ap.add_argument("--secs", type=float, default=10)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--sessions", type=int, default=50)
-    ap.add_argument("--certs", default="rsa,ec")
+    ap.add_argument("--certs", default="rsa,ec,dual")
     ap.add_argument("--out")
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -226,12 +232,12 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         os.chmod(d, 0o755)
         for kind in a.certs.split(","):
-            cert, key = make_cert(d, kind)
+            pairs = make_certs(d, kind)
             shutil.rmtree(Path(d) / "sluice", ignore_errors=True)
-            sluice = Sluice(free_port(), cert, key, d)
+            sluice = Sluice(free_port(), pairs, d)
             postfix = None
             try:
-                postfix = Postfix(free_port(), cert, key)
+                postfix = Postfix(free_port(), pairs)
                 # Both really do STARTTLS: one message each, before measuring.
                 for t in (sluice, postfix):
                     check = loadgen(t.port, 10, 1, False, messages=1)
@@ -251,7 +257,8 @@ def main():
                                 "errors")} for n, rs in runs.items()}
                     s, p = med["sluice"], med["postfix"]
                     cpu_ms = [1000 * m["server_cpu_s"] / m["acked"] if m["acked"] else 0 for m in (s, p)]
-                    line = (f"| {'RSA-2048' if kind == 'rsa' else 'ECDSA P-256'} | "
+                    cert_name = {"rsa": "RSA-2048", "ec": "ECDSA P-256", "dual": "RSA-2048 + ECDSA P-256"}[kind]
+                    line = (f"| {cert_name} | "
                             f"{'resumed' if resume else 'full'} | {s['msgs_per_s']:,.0f} | {p['msgs_per_s']:,.0f} | "
                             f"**{s['msgs_per_s'] / p['msgs_per_s']:.2f}** | {s['p50_ms']:.1f} / {s['p99_ms']:.1f} | "
                             f"{p['p50_ms']:.1f} / {p['p99_ms']:.1f} | {cpu_ms[0]:.2f} / {cpu_ms[1]:.2f} | "
