@@ -33,11 +33,6 @@ std::string safe(std::string_view v) {
   return o;
 }
 
-std::string domain_of(const std::string& address) {
-  const auto at = address.rfind('@');
-  return at == std::string::npos ? std::string() : address.substr(at + 1);
-}
-
 bool holds(const gateway::PolicyRule& r, gateway::PolicyPhase phase, const PolicyFacts& f) {
   if (!r.spf.empty() && !words_match(r.spf, f.var("spf_result"))) return false;
   if (!r.dkim.empty()) {

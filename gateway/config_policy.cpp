@@ -47,7 +47,6 @@ bool is_header_line(std::string_view s) {
   return true;
 }
 bool is_directory(std::string_view s) { return !s.empty() && s.front() == '/'; }
-bool any_text(std::string_view) { return true; }
 
 }  // namespace
 
