@@ -1,24 +1,30 @@
-// The one translation unit that includes Asio's ssl layer (on wolfSSL:
-// BOOST_ASIO_USE_WOLFSSL, wolfSSL's options first, its OpenSSL-compatible
-// headers first on the include path; see CMakeLists.txt).
+// The TLS session drives wolfSSL directly on the connection's socket: its
+// I/O callbacks recv() and send() on the non-blocking descriptor, and when
+// wolfSSL wants more (WANT_READ / WANT_WRITE) the coroutine waits for the
+// socket to become ready with Asio and calls again. No BIO pair and no
+// record buffers of our own: an idle session costs what wolfSSL keeps for
+// it (its input buffer shrinks back after each record), not four 17 KiB
+// buffers as with Asio's ssl::stream (docs/benchmarks.md, finding 6).
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfio.h>
 
 #include "protocol/tls_stream.hpp"
 
+#include <sys/socket.h>
+
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
+#include <cerrno>
+#include <algorithm>
+#include <cstring>
 
 #include "metrics/tls_counters.hpp"
 #include "tls/client_hello.hpp"
-
-#include <sys/socket.h>
-#include <array>
 
 namespace sluice::protocol {
 
@@ -31,76 +37,210 @@ namespace {
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 thread_local unsigned handshakes_running = 0;
 
-IoResult classify(const boost::system::error_code& ec, std::size_t n) {
-  if (!ec) return {IoStatus::ok, n};
-  if (ec == asio::error::operation_aborted) return {IoStatus::interrupted, n};
-  return {IoStatus::closed, n};  // EOF, reset, stream_truncated, a TLS alert
-}
+// What the socket said last, as the I/O callbacks saw it: wolfSSL folds a
+// reset and an EOF into errors that do not tell them apart.
+enum class LastIo { none, eof, reset, error };
 
-class AsioTlsStream final : public TlsStream {
+class WolfTlsStream final : public TlsStream {
  public:
-  AsioTlsStream(asio::ip::tcp::socket& socket, std::shared_ptr<tls::ServerContext> context,
-                std::unique_ptr<tls::HandshakeNotes> notes, SSL* ssl)
-      : context_(std::move(context)), notes_(std::move(notes)), stream_(socket, ssl) {}
+  WolfTlsStream(asio::ip::tcp::socket& socket, std::shared_ptr<tls::ServerContext> context,
+                std::unique_ptr<tls::HandshakeNotes> notes, WOLFSSL* ssl)
+      : socket_(socket), context_(std::move(context)), notes_(std::move(notes)), ssl_(ssl) {
+    wolfSSL_SSLSetIORecv(ssl_, &WolfTlsStream::on_recv);
+    wolfSSL_SSLSetIOSend(ssl_, &WolfTlsStream::on_send);
+    wolfSSL_SetIOReadCtx(ssl_, this);
+    wolfSSL_SetIOWriteCtx(ssl_, this);
+  }
+  ~WolfTlsStream() override { wolfSSL_free(ssl_); }
+  WolfTlsStream(const WolfTlsStream&) = delete;
+  WolfTlsStream& operator=(const WolfTlsStream&) = delete;
 
   asio::awaitable<TlsOutcome> handshake(std::chrono::steady_clock::duration timeout,
                                         std::string_view already_read) override {
     asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
     if (already_read.empty()) {
-      const bool readable = co_await wait_readable(timer);
-      if (readable) peek_client_hello();
+      const Wait w = co_await wait_for(asio::socket_base::wait_read, timer);
+      if (w == Wait::ready) peek_client_hello();
     } else {
+      preread_.assign(already_read);
       note_client_hello(already_read);
     }
-    auto hs = stream_.async_handshake(asio::ssl::stream_base::server,
-                                      asio::buffer(already_read.data(), already_read.size()), kAsTuple);
-    auto expiry = timer.async_wait(kAsTuple);
-    auto either = std::move(hs) || std::move(expiry);
-    auto result = co_await std::move(either);
     TlsOutcome out;
     auto& counters = metrics::tls_counters();
-    if (result.index() == 1) {
-      out.timed_out = true;
-      out.error = "handshake timeout";
-      TlsCounters::add(counters.handshake_timeouts);
+    for (;;) {
+      const int r = wolfSSL_accept(ssl_);
+      if (r == WOLFSSL_SUCCESS) break;
+      const Wait w = co_await wait_after(r, timer);
+      if (w == Wait::ready) continue;
+      if (w == Wait::timeout) {
+        out.timed_out = true;
+        out.error = "handshake timeout";
+        TlsCounters::add(counters.handshake_timeouts);
+      } else {
+        out.error = failure_text(r);
+        TlsCounters::add(counters.handshake_failures);
+      }
       co_return out;
     }
-    auto [ec, consumed] = std::get<0>(result);
-    (void)consumed;
-    if (ec) {
-      out.error = ec.message();
-      TlsCounters::add(counters.handshake_failures);
-      co_return out;
-    }
-    SSL* ssl = stream_.native_handle();
     out.ok = true;
-    out.version = wolfSSL_get_version(ssl);
+    out.version = wolfSSL_get_version(ssl_);
     // The names OpenSSL uses, as other MTAs log them: its own for TLS 1.2
     // ("ECDHE-RSA-AES128-GCM-SHA256", wolfSSL's too), the IANA ones for 1.3
     // ("TLS_AES_128_GCM_SHA256", where wolfSSL says "TLS13-AES128-GCM-SHA256").
-    const char* cipher = wolfSSL_CIPHER_get_name(wolfSSL_get_current_cipher(ssl));
+    const char* cipher = wolfSSL_CIPHER_get_name(wolfSSL_get_current_cipher(ssl_));
     if (out.version == "TLSv1.3") {
-      const int suite = wolfSSL_get_current_cipher_suite(ssl);
+      const int suite = wolfSSL_get_current_cipher_suite(ssl_);
       const char* iana = wolfSSL_get_cipher_name_iana_from_suite(static_cast<unsigned char>(suite >> 8),
                                                                   static_cast<unsigned char>(suite & 0xff));
       if (iana && *iana && std::string_view(iana) != "None") cipher = iana;
     }
     out.cipher = cipher ? cipher : "";
-    out.resumed = wolfSSL_session_reused(ssl) == 1;
+    out.resumed = wolfSSL_session_reused(ssl_) == 1;
     out.notes = *notes_;
-    out.peer = tls::peer_certificate(ssl);
+    out.peer = tls::peer_certificate(ssl_);
     const std::size_t v = out.version == "TLSv1.3" ? metrics::kTls13 : metrics::kTls12;
     TlsCounters::add(out.resumed ? counters.handshakes_resumed[v] : counters.handshakes_full[v]);
     co_return out;
   }
 
-  // Waits until the ClientHello starts to arrive (or the deadline passes).
-  asio::awaitable<bool> wait_readable(asio::steady_timer& timer) {
-    auto ready = stream_.next_layer().async_wait(asio::socket_base::wait_read, kAsTuple);
+  asio::awaitable<IoResult> read_some(std::span<char> buf, std::chrono::steady_clock::duration timeout) override {
+    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    for (;;) {
+      // Always ask wolfSSL first: records it already holds (read together
+      // with an earlier one) are not in the socket any more.
+      const int n = wolfSSL_read(ssl_, buf.data(), static_cast<int>(buf.size()));
+      if (n > 0) co_return IoResult{IoStatus::ok, static_cast<std::size_t>(n)};
+      const Wait w = co_await wait_after(n, timer);
+      if (w == Wait::ready) continue;
+      if (w == Wait::timeout) co_return IoResult{IoStatus::timeout, 0};
+      if (w == Wait::interrupted) co_return IoResult{IoStatus::interrupted, 0};
+      co_return IoResult{IoStatus::closed, 0};  // close_notify, EOF, reset, an alert
+    }
+  }
+
+  IoResult read_available(std::span<char> buf) override {
+    // Only what wolfSSL has already decrypted: never a socket read here.
+    if (wolfSSL_pending(ssl_) <= 0) return {IoStatus::would_block, 0};
+    const int n = wolfSSL_read(ssl_, buf.data(), static_cast<int>(buf.size()));
+    if (n > 0) return {IoStatus::ok, static_cast<std::size_t>(n)};
+    const int err = wolfSSL_get_error(ssl_, n);
+    if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) return {IoStatus::would_block, 0};
+    return {IoStatus::closed, 0};
+  }
+
+  asio::awaitable<IoResult> write_all(std::string_view data, std::chrono::steady_clock::duration timeout) override {
+    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    std::size_t done = 0;
+    while (done < data.size()) {
+      // After WANT_WRITE wolfSSL must be called again with the same bytes:
+      // the loop does, since `done` moves only on success.
+      const int n = wolfSSL_write(ssl_, data.data() + done, static_cast<int>(data.size() - done));
+      if (n > 0) {
+        done += static_cast<std::size_t>(n);
+        continue;
+      }
+      const Wait w = co_await wait_after(n, timer);
+      if (w == Wait::ready) continue;
+      if (w == Wait::timeout) co_return IoResult{IoStatus::timeout, done};
+      if (w == Wait::interrupted) co_return IoResult{IoStatus::interrupted, done};
+      co_return IoResult{IoStatus::closed, done};
+    }
+    co_return IoResult{IoStatus::ok, done};
+  }
+
+  asio::awaitable<std::string> await_peer_close(std::chrono::steady_clock::duration timeout) override {
+    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    std::array<char, 64> buf;
+    for (;;) {
+      const int n = wolfSSL_read(ssl_, buf.data(), static_cast<int>(buf.size()));
+      if (n > 0) co_return std::string("data");
+      const int err = wolfSSL_get_error(ssl_, n);
+      if (err == WOLFSSL_ERROR_ZERO_RETURN) co_return std::string("close_notify");
+      if (last_io_ == LastIo::reset) co_return std::string("reset");
+      if (last_io_ == LastIo::eof) co_return std::string("eof");
+      const Wait w = co_await wait_after(n, timer);
+      if (w == Wait::ready) continue;
+      if (w == Wait::timeout) co_return std::string("timeout");
+      co_return failure_text(n);
+    }
+  }
+
+  void shutdown() override {
+    // Sends close_notify if the socket takes it now; never waits for the
+    // peer's (RFC 8446 6.1 allows closing then).
+    wolfSSL_shutdown(ssl_);
+  }
+
+ private:
+  enum class Wait { ready, timeout, interrupted, failed };
+
+  // The I/O callbacks: the descriptor is non-blocking, so "would block"
+  // becomes WANT_READ / WANT_WRITE and the coroutine waits with Asio.
+  static int on_recv(WOLFSSL*, char* buf, int size, void* ctx) {
+    auto* self = static_cast<WolfTlsStream*>(ctx);
+    if (!self->preread_.empty()) {
+      const std::size_t n = std::min(self->preread_.size(), static_cast<std::size_t>(size));
+      std::memcpy(buf, self->preread_.data(), n);
+      self->preread_.erase(0, n);
+      return static_cast<int>(n);
+    }
+    for (;;) {
+      const ssize_t n = ::recv(self->socket_.native_handle(), buf, static_cast<std::size_t>(size), 0);
+      if (n > 0) return static_cast<int>(n);
+      if (n == 0) {
+        self->last_io_ = LastIo::eof;
+        return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return WOLFSSL_CBIO_ERR_WANT_READ;
+      self->last_io_ = errno == ECONNRESET ? LastIo::reset : LastIo::error;
+      return errno == ECONNRESET ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
+    }
+  }
+
+  static int on_send(WOLFSSL*, char* buf, int size, void* ctx) {
+    auto* self = static_cast<WolfTlsStream*>(ctx);
+    for (;;) {
+      const ssize_t n = ::send(self->socket_.native_handle(), buf, static_cast<std::size_t>(size), MSG_NOSIGNAL);
+      if (n >= 0) return static_cast<int>(n);
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return WOLFSSL_CBIO_ERR_WANT_WRITE;
+      if (errno == ECONNRESET) {
+        self->last_io_ = LastIo::reset;
+        return WOLFSSL_CBIO_ERR_CONN_RST;
+      }
+      self->last_io_ = LastIo::error;
+      return errno == EPIPE ? WOLFSSL_CBIO_ERR_CONN_CLOSE : WOLFSSL_CBIO_ERR_GENERAL;
+    }
+  }
+
+  // After a wolfSSL call returned `r` (not a success): wait for what it
+  // wants, or say why not.
+  asio::awaitable<Wait> wait_after(int r, asio::steady_timer& timer) {
+    const int err = wolfSSL_get_error(ssl_, r);
+    if (err == WOLFSSL_ERROR_WANT_READ) co_return co_await wait_for(asio::socket_base::wait_read, timer);
+    if (err == WOLFSSL_ERROR_WANT_WRITE) co_return co_await wait_for(asio::socket_base::wait_write, timer);
+    co_return Wait::failed;
+  }
+
+  asio::awaitable<Wait> wait_for(asio::socket_base::wait_type what, asio::steady_timer& timer) {
+    auto ready = socket_.async_wait(what, kAsTuple);
     auto expiry = timer.async_wait(kAsTuple);
     auto either = std::move(ready) || std::move(expiry);
     auto result = co_await std::move(either);
-    co_return result.index() == 0;
+    if (result.index() == 1) co_return Wait::timeout;
+    auto [ec] = std::get<0>(result);
+    if (ec == asio::error::operation_aborted) co_return Wait::interrupted;  // socket.cancel(): a drain
+    co_return ec ? Wait::failed : Wait::ready;
+  }
+
+  std::string failure_text(int r) const {
+    if (last_io_ == LastIo::reset) return "connection reset by peer";
+    if (last_io_ == LastIo::eof) return "end of file";
+    const int err = wolfSSL_get_error(ssl_, r);
+    char text[WOLFSSL_MAX_ERROR_SZ] = {0};
+    wolfSSL_ERR_error_string_n(static_cast<unsigned long>(err), text, sizeof text);
+    return text[0] ? std::string(text) : "TLS error " + std::to_string(err);
   }
 
   // wolfSSL does not show us the ClientHello, so look at it without taking
@@ -111,7 +251,7 @@ class AsioTlsStream final : public TlsStream {
   // name is served.
   void peek_client_hello() {
     std::array<std::uint8_t, 4096> buf;
-    const ssize_t n = ::recv(stream_.next_layer().native_handle(), buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
+    const ssize_t n = ::recv(socket_.native_handle(), buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
     if (n > 0) note_client_hello(std::string_view(reinterpret_cast<const char*>(buf.data()), static_cast<std::size_t>(n)));
   }
 
@@ -130,64 +270,12 @@ class AsioTlsStream final : public TlsStream {
     if (f.offers_ticket) notes_->ticket_offered = true;
   }
 
-  asio::awaitable<IoResult> read_some(std::span<char> buf, std::chrono::steady_clock::duration timeout) override {
-    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-    auto read = stream_.async_read_some(asio::buffer(buf.data(), buf.size()), kAsTuple);
-    auto expiry = timer.async_wait(kAsTuple);
-    auto either = std::move(read) || std::move(expiry);
-    auto result = co_await std::move(either);
-    if (result.index() == 1) co_return IoResult{IoStatus::timeout, 0};
-    auto [ec, n] = std::get<0>(result);
-    co_return classify(ec, n);
-  }
-
-  IoResult read_available(std::span<char> buf) override {
-    // Only what the TLS layer has already decrypted: reading the socket
-    // synchronously here could leave a record half-processed.
-    if (wolfSSL_pending(stream_.native_handle()) <= 0) return {IoStatus::would_block, 0};
-    boost::system::error_code ec;
-    const std::size_t n = stream_.read_some(asio::buffer(buf.data(), buf.size()), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) return {IoStatus::would_block, n};
-    if (ec) return {IoStatus::closed, n};
-    return {IoStatus::ok, n};
-  }
-
-  asio::awaitable<IoResult> write_all(std::string_view data, std::chrono::steady_clock::duration timeout) override {
-    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-    auto write = asio::async_write(stream_, asio::buffer(data.data(), data.size()), kAsTuple);
-    auto expiry = timer.async_wait(kAsTuple);
-    auto either = std::move(write) || std::move(expiry);
-    auto result = co_await std::move(either);
-    if (result.index() == 1) co_return IoResult{IoStatus::timeout, 0};
-    auto [ec, n] = std::get<0>(result);
-    co_return classify(ec, n);
-  }
-
-  asio::awaitable<std::string> await_peer_close(std::chrono::steady_clock::duration timeout) override {
-    std::array<char, 64> buf;
-    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-    auto read = stream_.async_read_some(asio::buffer(buf), kAsTuple);
-    auto expiry = timer.async_wait(kAsTuple);
-    auto either = std::move(read) || std::move(expiry);
-    auto result = co_await std::move(either);
-    if (result.index() == 1) co_return std::string("timeout");
-    auto [ec, n] = std::get<0>(result);
-    if (!ec) co_return std::string("data");
-    if (ec == asio::error::eof) co_return std::string("close_notify");
-    if (ec == asio::ssl::error::stream_truncated) co_return std::string("eof");
-    if (ec == asio::error::connection_reset) co_return std::string("reset");
-    co_return ec.message();
-  }
-
-  void shutdown() override {
-    boost::system::error_code ec;
-    stream_.shutdown(ec);  // sends close_notify; the socket is non-blocking, so no wait for the peer's
-  }
-
- private:
+  asio::ip::tcp::socket& socket_;
   std::shared_ptr<tls::ServerContext> context_;   // the session's certificates live as long as it
   std::unique_ptr<tls::HandshakeNotes> notes_;    // written by the handshake callbacks
-  asio::ssl::stream<asio::ip::tcp::socket&> stream_;
+  WOLFSSL* ssl_;
+  std::string preread_;                           // ClientHello bytes read before the stream existed
+  LastIo last_io_ = LastIo::none;
 };
 
 }  // namespace
@@ -203,9 +291,9 @@ std::string TlsOutcome::resumption_bits() const {
 
 std::unique_ptr<TlsStream> TlsStream::make(asio::ip::tcp::socket& socket, std::shared_ptr<tls::ServerContext> context) {
   auto notes = std::make_unique<tls::HandshakeNotes>();
-  SSL* ssl = static_cast<SSL*>(context->new_session(notes.get()));
+  auto* ssl = static_cast<WOLFSSL*>(context->new_session(notes.get()));
   if (!ssl) return nullptr;
-  return std::make_unique<AsioTlsStream>(socket, std::move(context), std::move(notes), ssl);
+  return std::make_unique<WolfTlsStream>(socket, std::move(context), std::move(notes), ssl);
 }
 
 bool try_begin_handshake(unsigned limit) {

@@ -1,10 +1,11 @@
 // tls_stream.hpp — a TLS server session over the connection's TCP socket
-// (Asio's ssl::stream on wolfSSL), with the same read/write calls as the
-// plain socket in connection_io.hpp, so the connection does not care which
-// one it talks through.
+// (wolfSSL driven directly on the non-blocking socket, Asio waiting for
+// readiness), with the same read/write calls as the plain socket in
+// connection_io.hpp, so the connection does not care which one it talks
+// through.
 //
-// This header keeps Asio's ssl headers out of the files that include it;
-// tls_stream.cpp is the one translation unit that knows them.
+// This header keeps wolfSSL's headers out of the files that include it;
+// tls_stream.cpp is the one translation unit of protocol/ that knows them.
 // Contract: the socket must outlive the stream. handshake() is called once;
 // reads and writes only after it succeeded. Every operation has a deadline,
 // and results are values (IoResult), never exceptions.
