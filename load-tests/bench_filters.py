@@ -39,11 +39,7 @@ import dkim  # noqa: E402  (Debian's python3-dkim)
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench_support import free_port  # noqa: E402
 
 
 def signed_message(size, key_pem):

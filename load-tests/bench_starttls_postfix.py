@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,12 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SLUICE_BIN = Path(os.environ.get("SLUICE_BIN", ROOT / "build" / "sluice"))
-LOADGEN = Path(os.environ.get("LOADGEN", ROOT / "build" / "load-tests" / "loadgen" / "sluice-loadgen"))
-SHARED_PEERS = Path(os.environ.get("SHARED_PEERS") or next(
-    (p for p in (ROOT.parent / "shared" / "peers", ROOT.parent.parent / "shared" / "peers") if p.is_dir()),
-    ROOT.parent / "shared" / "peers"))
+from bench_support import LOADGEN, SHARED_PEERS, SLUICE_BIN, free_port, tree_cpu_s, wait_banner
+
 PEERS_RUN = Path(os.environ.get("PEERS_RUN", "/tmp/sluice-starttls/peers"))
 PEERS_OPT = Path(os.environ.get("PEERS_OPT", "/opt/peers"))
 
@@ -64,49 +59,6 @@ def make_cert(d, kind):
     for f in (f"{d}/{kind}.key", f"{d}/{kind}.pem"):
         os.chmod(f, 0o644)  # Postfix's smtpd reads them (as root, before it drops privileges)
     return f"{d}/{kind}.pem", f"{d}/{kind}.key"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_banner(port, secs=30):
-    end = time.monotonic() + secs
-    while time.monotonic() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                if s.recv(100).startswith(b"220"):
-                    return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
-def tree_cpu_s(pid):
-    """utime + stime of pid and every descendant alive now (Postfix's smtpd
-    processes live across rounds: max_use), plus what reaped children used."""
-    tick = os.sysconf("SC_CLK_TCK")
-    children = {}
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                fields = (p / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append((int(p.name), fields))
-    total, todo = 0.0, [pid]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
-    except OSError:
-        return 0.0
-    while todo:
-        for child, f in children.get(todo.pop(), []):
-            total += sum(int(x) for x in f[11:15])
-            todo.append(child)
-    return total / tick
 
 
 class Postfix:

@@ -29,6 +29,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench_support import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,12 +48,6 @@ def make_certs(d):
         Path(f"{d}/ext").write_text("subjectAltName=DNS:bench.test\n")
         sh("openssl", "x509", "-req", "-in", f"{d}/{kind}.csr", "-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key",
            "-CAcreateserial", "-out", f"{d}/{kind}.pem", "-days", "2", "-extfile", f"{d}/ext")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pid):

@@ -37,15 +37,10 @@ import sys
 import time
 from pathlib import Path
 
+from bench_support import LOADGEN, SHARED_PEERS, SLUICE_BIN, tree_cpu_s, wait_banner
+
 LT_DIR = Path(__file__).resolve().parent
 ROOT = LT_DIR.parent
-SLUICE_BIN = Path(os.environ.get("SLUICE_BIN", ROOT / "build" / "sluice"))
-LOADGEN = Path(os.environ.get("LOADGEN", ROOT / "build" / "load-tests" / "loadgen" / "sluice-loadgen"))
-# ../shared beside the checkout (/work/main -> /work/shared), or beside its
-# parent for a worktree (/work/wt/NAME -> /work/shared).
-SHARED_PEERS = Path(os.environ.get("SHARED_PEERS") or next(
-    (p for p in (ROOT.parent / "shared" / "peers", ROOT.parent.parent / "shared" / "peers") if p.is_dir()),
-    ROOT.parent / "shared" / "peers"))
 PEERS_RUN = Path(os.environ.get("PEERS_RUN", "/tmp/sluice-scenarios/peers"))
 BASE_PORT = int(os.environ.get("BASE_PORT", "24700"))
 POSTFIX_PKG = [Path("/opt/sluice-peers/postfix"), Path("/opt/peers/postfix")]
@@ -101,48 +96,6 @@ def wait_quiet(want=int(os.environ.get("QUIET_IDLE", "85")), budget=int(os.envir
         pct = 100 * (i1 - i0) // max(1, t1 - t0)
         if pct >= want or time.time() - start > budget:
             return pct
-
-
-def tree_cpu_s(pid):
-    """CPU seconds (with reaped children) of pid and its descendants."""
-    parent = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                s = (d / "stat").read_text()
-                parent[int(d.name)] = int(s.rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                pass
-    keep, changed = {pid}, True
-    while changed:
-        changed = False
-        for p, pp in parent.items():
-            if pp in keep and p not in keep:
-                keep.add(p)
-                changed = True
-    ticks = 0
-    for p in keep:
-        try:
-            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += sum(int(x) for x in f[11:15])
-        except (OSError, IndexError, ValueError):
-            pass
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def wait_banner(port, timeout=20):
-    import socket
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=3) as s:
-                if s.recv(512).startswith(b"220"):
-                    s.sendall(b"QUIT\r\n")
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
 
 
 def port_busy(port):
