@@ -14,9 +14,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
-#include <filesystem>
 
 #include "filters/ares_resolver.hpp"
+#include "filters/conformance_support.hpp"
 #include "filters/dmarc_check.hpp"
 #include "filters/dns_test_server.hpp"
 #include "filters/filter_chain.hpp"
@@ -27,43 +27,6 @@ namespace {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-namespace fs = std::filesystem;
-
-std::string cases_file() {
-  std::vector<std::string> candidates;
-#ifdef SLUICE_SOURCE_DIR
-  candidates.push_back(std::string(SLUICE_SOURCE_DIR) + "/../shared/conformance/dmarc/cases.yaml");
-#endif
-  candidates.push_back("/work/shared/conformance/dmarc/cases.yaml");
-  for (const auto& c : candidates)
-    if (fs::is_regular_file(c)) return c;
-  return {};
-}
-
-std::optional<json::value> yaml_as_json(const std::string& path, std::string& why) {
-  const std::string command =
-      "/usr/bin/python3 -c 'import sys, json, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)' '" +
-      path + "' 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) {
-    why = "cannot run /usr/bin/python3";
-    return std::nullopt;
-  }
-  std::string out;
-  char buf[65536];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
-  if (::pclose(pipe) != 0) {
-    why = "reading " + path + " needs Debian's python3-yaml: " + out;
-    return std::nullopt;
-  }
-  boost::system::error_code ec;
-  json::value v = json::parse(out, ec);
-  if (ec) {
-    why = "cases JSON: " + ec.message();
-    return std::nullopt;
-  }
-  return v;
-}
 
 std::string text(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : std::string(); }
 
@@ -107,10 +70,10 @@ std::string disposition(const DmarcResult& r) {
 }
 
 TEST(DmarcConformance, CasesYaml) {
-  const std::string file = cases_file();
+  const std::string file = conformance::suite_file("dmarc/cases.yaml");
   if (file.empty()) GTEST_SKIP() << "../shared/conformance/dmarc/cases.yaml is absent: the DMARC cases were not run";
   std::string why;
-  auto suite = yaml_as_json(file, why);
+  auto suite = conformance::yaml_as_json(file, false, why);
   ASSERT_TRUE(suite) << why;
   std::string psl_error;
   auto psl = shared_public_suffix_list(&psl_error);

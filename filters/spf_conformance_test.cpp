@@ -22,11 +22,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <optional>
 
 #include "filters/ares_resolver.hpp"
+#include "filters/conformance_support.hpp"
 #include "filters/dns_test_server.hpp"
 #include "filters/spf_check.hpp"
 
@@ -35,46 +35,6 @@ namespace {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-namespace fs = std::filesystem;
-
-std::string conformance_dir() {
-  std::vector<std::string> candidates;
-#ifdef SLUICE_SOURCE_DIR
-  candidates.push_back(std::string(SLUICE_SOURCE_DIR) + "/../shared/conformance/spf");
-#endif
-  candidates.push_back("/work/shared/conformance/spf");
-  for (const auto& c : candidates)
-    if (fs::is_regular_file(fs::path(c) / "rfc7208-tests.yml")) return c;
-  return {};
-}
-
-// The YAML stream as a JSON array of scenarios, via python3-yaml.
-std::optional<json::value> load_suite(const std::string& path, std::string& why) {
-  const std::string command =
-      "/usr/bin/python3 -c 'import sys, json, yaml; "
-      "json.dump(list(yaml.safe_load_all(open(sys.argv[1], encoding=\"utf-8\"))), sys.stdout, default=str)' '" +
-      path + "' 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) {
-    why = "cannot run /usr/bin/python3";
-    return std::nullopt;
-  }
-  std::string out;
-  char buf[65536];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
-  const int status = ::pclose(pipe);
-  if (status != 0) {
-    why = "reading " + path + " needs Debian's python3-yaml (scripts/install-deps.sh test): " + out;
-    return std::nullopt;
-  }
-  boost::system::error_code ec;
-  json::value v = json::parse(out, ec);
-  if (ec) {
-    why = "suite JSON: " + ec.message();
-    return std::nullopt;
-  }
-  return v;
-}
 
 std::string str(const json::value& v) {
   if (v.is_string()) return std::string(v.as_string());
@@ -293,10 +253,10 @@ SuiteRun run_suite(const json::value& suite) {
 }
 
 void run_file(const std::string& file, int expected_total, int& passed) {
-  const std::string dir = conformance_dir();
-  if (dir.empty()) GTEST_SKIP() << "../shared/conformance/spf (or /work/shared/conformance/spf) is absent";
+  const std::string path = conformance::suite_file("spf/" + file);
+  if (path.empty()) GTEST_SKIP() << "../shared/conformance/spf/" << file << " is absent: the SPF suite was not run";
   std::string why;
-  auto suite = load_suite(dir + "/" + file, why);
+  auto suite = conformance::yaml_as_json(path, true, why);
   ASSERT_TRUE(suite) << why;
   SuiteRun run = run_suite(*suite);
   for (const auto& f : run.failures) ADD_FAILURE() << f;
