@@ -279,117 +279,13 @@ bool TableReader::size(std::string_view key, std::uint64_t min, std::uint64_t& o
   return true;
 }
 
-bool TableReader::networks(std::string_view key, NetworkList& out) {
-  const toml::node* node = take(key);
-  if (!node) return false;
-  const auto* arr = node->as_array();
-  if (!arr) {
-    wrong_type(*node, key, "an array of CIDR strings");
-    return false;
-  }
-  NetworkList list;
-  bool ok = true;
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    const toml::node& entry = *arr->get(i);
-    const std::string entry_name = std::string(key) + "[" + std::to_string(i) + "]";
-    const auto* s = entry.as_string();
-    if (!s) {
-      wrong_type(entry, entry_name, "a CIDR string");
-      ok = false;
-    } else if (!list.add(s->get())) {
-      problem(entry, entry_name, quoted(s->get()) + " is not an IP address or CIDR network (e.g. \"192.0.2.0/24\", \"2001:db8::/32\")");
-      ok = false;
-    }
-  }
-  if (ok) out = std::move(list);
-  return ok;
-}
-
-bool TableReader::strings(std::string_view key, bool (*valid)(std::string_view), std::string_view expected,
-                          std::vector<std::string>& out) {
-  const toml::node* node = take(key);
-  if (!node) return false;
-  const auto* arr = node->as_array();
-  if (!arr) {
-    wrong_type(*node, key, "an array of strings");
-    return false;
-  }
-  std::vector<std::string> list;
-  bool ok = true;
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    const toml::node& entry = *arr->get(i);
-    const std::string entry_name = std::string(key) + "[" + std::to_string(i) + "]";
-    const auto* s = entry.as_string();
-    if (!s) {
-      wrong_type(entry, entry_name, "a string");
-      ok = false;
-    } else if (!valid(s->get())) {
-      problem(entry, entry_name, quoted(s->get()) + " is not " + std::string(expected));
-      ok = false;
-    } else {
-      list.push_back(s->get());
-    }
-  }
-  if (ok) out = std::move(list);
-  return ok;
-}
-
-bool TableReader::domains(std::string_view key, std::vector<std::string>& out) {
-  const toml::node* node = take(key);
-  if (!node) return false;
-  const auto* arr = node->as_array();
-  if (!arr) {
-    wrong_type(*node, key, "an array of domain names");
-    return false;
-  }
-  std::vector<std::string> list;
-  bool ok = true;
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    const toml::node& entry = *arr->get(i);
-    const std::string entry_name = std::string(key) + "[" + std::to_string(i) + "]";
-    const auto* s = entry.as_string();
-    if (!s) {
-      wrong_type(entry, entry_name, "a domain name string");
-      ok = false;
-    } else if (!is_domain_name(s->get())) {
-      problem(entry, entry_name, quoted(s->get()) + " is not a valid domain name");
-      ok = false;
-    } else {
-      list.push_back(ascii_lower(s->get()));
-    }
-  }
-  if (ok) out = std::move(list);
-  return ok;
-}
-
-const toml::array* TableReader::find_array(std::string_view key, std::string_view expected) {
-  const toml::node* node = take(key);
-  if (!node) return nullptr;
-  const auto* arr = node->as_array();
-  if (!arr) wrong_type(*node, key, expected);
-  return arr;
-}
-
-bool TableReader::add_lookup_entry(const toml::node& entry, const std::string& entry_name, std::string_view text,
-                                   bool allow_partial, std::chrono::milliseconds recheck,
-                                   std::vector<ListLookup>& out) {
-  std::string error;
-  auto lookup = open_lookup_item(text, allow_partial, recheck, error);
-  if (!lookup) {
-    problem(entry, entry_name, error);
-    return false;
-  }
-  out.push_back(std::move(*lookup));
-  return true;
-}
-
-// The loop both list kinds share: every entry a string, lookup items opened
-// (a problem each when they cannot be), the rest handed to add_literal,
-// which returns a problem text or "" when the entry was taken.
-template <class List, class AddLiteral>
-bool TableReader::lookup_list(std::string_view key, std::string_view expected, std::string_view expected_entry,
-                              bool allow_partial, std::chrono::milliseconds recheck, List& out,
-                              AddLiteral add_literal) {
+// The loop every string-array reader shares: each entry must be a string,
+// handed to add(list, text), which returns a problem text, or "" when it took
+// the entry. Problems are reported each at its entry; `out` is replaced only
+// when every entry was taken.
+template <class List, class Add>
+bool TableReader::string_array(std::string_view key, std::string_view expected, std::string_view expected_entry,
+                               List& out, Add add) {
   const toml::array* arr = find_array(key, expected);
   if (!arr) return false;
   List list;
@@ -401,17 +297,66 @@ bool TableReader::lookup_list(std::string_view key, std::string_view expected, s
     if (!s) {
       wrong_type(entry, entry_name, expected_entry);
       ok = false;
-    } else if (is_lookup_item(s->get())) {
-      std::vector<ListLookup> lookup;
-      ok = add_lookup_entry(entry, entry_name, s->get(), allow_partial, recheck, lookup) && ok;
-      for (auto& l : lookup) list.add_lookup(std::move(l));
-    } else if (std::string error = add_literal(list, s->get()); !error.empty()) {
-      problem(entry, entry_name, error);
+    } else if (std::string error = add(list, s->get()); !error.empty()) {
+      problem(entry, entry_name, std::move(error));
       ok = false;
     }
   }
   if (ok) out = std::move(list);
   return ok;
+}
+
+bool TableReader::networks(std::string_view key, NetworkList& out) {
+  return string_array(key, "an array of CIDR strings", "a CIDR string", out,
+                      [](NetworkList& list, const std::string& text) -> std::string {
+                        if (list.add(text)) return {};
+                        return quoted(text) +
+                               " is not an IP address or CIDR network (e.g. \"192.0.2.0/24\", \"2001:db8::/32\")";
+                      });
+}
+
+bool TableReader::strings(std::string_view key, bool (*valid)(std::string_view), std::string_view expected,
+                          std::vector<std::string>& out) {
+  return string_array(key, "an array of strings", "a string", out,
+                      [&](std::vector<std::string>& list, const std::string& text) -> std::string {
+                        if (!valid(text)) return quoted(text) + " is not " + std::string(expected);
+                        list.push_back(text);
+                        return {};
+                      });
+}
+
+bool TableReader::domains(std::string_view key, std::vector<std::string>& out) {
+  return string_array(key, "an array of domain names", "a domain name string", out,
+                      [](std::vector<std::string>& list, const std::string& text) -> std::string {
+                        if (!is_domain_name(text)) return quoted(text) + " is not a valid domain name";
+                        list.push_back(ascii_lower(text));
+                        return {};
+                      });
+}
+
+const toml::array* TableReader::find_array(std::string_view key, std::string_view expected) {
+  const toml::node* node = take(key);
+  if (!node) return nullptr;
+  const auto* arr = node->as_array();
+  if (!arr) wrong_type(*node, key, expected);
+  return arr;
+}
+
+// Both list kinds: "lmdb;/path" lookup items opened now (a problem at the
+// entry when one cannot be), the rest handed to add_literal, which returns a
+// problem text or "" when it took the entry.
+template <class List, class AddLiteral>
+bool TableReader::lookup_list(std::string_view key, std::string_view expected, std::string_view expected_entry,
+                              bool allow_partial, std::chrono::milliseconds recheck, List& out,
+                              AddLiteral add_literal) {
+  return string_array(key, expected, expected_entry, out, [&](List& list, const std::string& text) -> std::string {
+    if (!is_lookup_item(text)) return add_literal(list, text);
+    std::string error;
+    auto lookup = open_lookup_item(text, allow_partial, recheck, error);
+    if (!lookup) return error.empty() ? "cannot open " + quoted(text) : error;
+    list.add_lookup(std::move(*lookup));
+    return {};
+  });
 }
 
 bool TableReader::domain_list(std::string_view key, std::chrono::milliseconds recheck, DomainList& out) {

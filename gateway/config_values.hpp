@@ -143,10 +143,10 @@ class TableReader {
   const toml::node* take(std::string_view key);
   const toml::node* find_string(std::string_view key, std::string& out);
   const toml::array* find_array(std::string_view key, std::string_view expected);
-  // Reports the problem and returns false when `entry` is not a usable lookup.
-  bool add_lookup_entry(const toml::node& entry, const std::string& entry_name, std::string_view text,
-                        bool allow_partial, std::chrono::milliseconds recheck, std::vector<ListLookup>& out);
   void wrong_type(const toml::node& at, std::string_view key, std::string_view expected);
+  template <class List, class Add>
+  bool string_array(std::string_view key, std::string_view expected, std::string_view expected_entry, List& out,
+                    Add add);
   template <class List, class AddLiteral>
   bool lookup_list(std::string_view key, std::string_view expected, std::string_view expected_entry,
                    bool allow_partial, std::chrono::milliseconds recheck, List& out, AddLiteral add_literal);
