@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "filters/dkim_test_support.hpp"
+#include "tests/conformance_support.hpp"
 
 namespace sluice::filters {
 namespace {
@@ -17,17 +18,11 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace testing;
 
+// The suite's folder (where cases.json is), if ../shared/conformance has it.
 std::optional<fs::path> conformance_dir() {
-  if (const char* env = std::getenv("SLUICE_CONFORMANCE_DIR")) {
-    fs::path p = fs::path(env) / "dkim";
-    if (fs::exists(p / "cases.json")) return p;
-  }
-  // ../shared relative to the repository root's parent (the worktree layout).
-  for (fs::path root : {fs::path(SLUICE_SOURCE_DIR) / "..", fs::path(SLUICE_SOURCE_DIR) / "../.."}) {
-    fs::path p = root / "shared/conformance/dkim";
-    if (fs::exists(p / "cases.json")) return p;
-  }
-  return std::nullopt;
+  const std::string cases = sluice::conformance::suite_path("dkim/cases.json");
+  if (cases.empty()) return std::nullopt;
+  return fs::path(cases).parent_path();
 }
 
 struct Case {

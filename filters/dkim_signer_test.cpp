@@ -10,6 +10,7 @@
 #include "filters/dkim_base64.hpp"
 #include "filters/dkim_tag_list.hpp"
 #include "filters/dkim_test_support.hpp"
+#include "tests/conformance_support.hpp"
 
 namespace sluice::filters {
 namespace {
@@ -18,11 +19,9 @@ namespace fs = std::filesystem;
 using namespace testing;
 
 std::optional<fs::path> rfc8463_dir() {
-  for (fs::path root : {fs::path(SLUICE_SOURCE_DIR) / "..", fs::path(SLUICE_SOURCE_DIR) / "../.."}) {
-    fs::path p = root / "shared/conformance/dkim/rfc8463";
-    if (fs::exists(p / "signed.eml")) return p;
-  }
-  return std::nullopt;
+  const std::string signed_eml = conformance::suite_path("dkim/rfc8463/signed.eml");
+  if (signed_eml.empty()) return std::nullopt;
+  return fs::path(signed_eml).parent_path();
 }
 
 // The b= of the n-th DKIM-Signature in a message, FWS removed.

@@ -16,11 +16,11 @@
 #include <cstdio>
 
 #include "filters/ares_resolver.hpp"
-#include "filters/conformance_support.hpp"
 #include "filters/dmarc_check.hpp"
 #include "filters/dns_test_server.hpp"
 #include "filters/filter_chain.hpp"
 #include "filters/public_suffix.hpp"
+#include "tests/conformance_support.hpp"
 
 namespace sluice::filters {
 namespace {
@@ -70,7 +70,7 @@ std::string disposition(const DmarcResult& r) {
 }
 
 TEST(DmarcConformance, CasesYaml) {
-  const std::string file = conformance::suite_file("dmarc/cases.yaml");
+  const std::string file = conformance::suite_path("dmarc/cases.yaml");
   if (file.empty()) GTEST_SKIP() << "../shared/conformance/dmarc/cases.yaml is absent: the DMARC cases were not run";
   std::string why;
   auto suite = conformance::yaml_as_json(file, false, why);

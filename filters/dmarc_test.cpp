@@ -3,7 +3,6 @@
 // ../shared/conformance is present), and the Authentication-Results words.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -11,6 +10,7 @@
 #include "filters/dmarc_record.hpp"
 #include "filters/filter_chain.hpp"
 #include "filters/public_suffix.hpp"
+#include "tests/conformance_support.hpp"
 
 namespace sluice::filters {
 namespace {
@@ -95,14 +95,7 @@ TEST(DmarcAuthenticationResults, Words) {
 
 // The Public Suffix List project's registrable-domain vectors.
 TEST(PublicSuffixVectors, TestPslTxt) {
-  const std::vector<std::string> candidates = {
-#ifdef SLUICE_SOURCE_DIR
-      std::string(SLUICE_SOURCE_DIR) + "/../shared/conformance/dmarc/psl/test_psl.txt",
-#endif
-      "/work/shared/conformance/dmarc/psl/test_psl.txt"};
-  std::string file;
-  for (const auto& c : candidates)
-    if (std::filesystem::is_regular_file(c)) file = c;
+  const std::string file = conformance::suite_path("dmarc/psl/test_psl.txt");
   if (file.empty()) GTEST_SKIP() << "../shared/conformance/dmarc/psl/test_psl.txt is absent: the PSL vectors were not run";
   auto psl = shared_public_suffix_list();
   ASSERT_TRUE(psl);

@@ -26,9 +26,9 @@
 #include <optional>
 
 #include "filters/ares_resolver.hpp"
-#include "filters/conformance_support.hpp"
 #include "filters/dns_test_server.hpp"
 #include "filters/spf_check.hpp"
+#include "tests/conformance_support.hpp"
 
 namespace sluice::filters {
 namespace {
@@ -253,7 +253,7 @@ SuiteRun run_suite(const json::value& suite) {
 }
 
 void run_file(const std::string& file, int expected_total, int& passed) {
-  const std::string path = conformance::suite_file("spf/" + file);
+  const std::string path = conformance::suite_path("spf/" + file);
   if (path.empty()) GTEST_SKIP() << "../shared/conformance/spf/" << file << " is absent: the SPF suite was not run";
   std::string why;
   auto suite = conformance::yaml_as_json(path, true, why);

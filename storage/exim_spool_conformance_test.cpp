@@ -13,22 +13,14 @@
 
 #include "storage/exim_header_file.hpp"
 #include "storage/exim_message_converter.hpp"
+#include "tests/conformance_support.hpp"
 
 namespace sluice::storage {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string conformance_dir() {
-  std::vector<std::string> candidates;
-#ifdef SLUICE_SOURCE_DIR
-  candidates.push_back(std::string(SLUICE_SOURCE_DIR) + "/../shared/conformance/exim-spool");
-#endif
-  candidates.push_back("/work/shared/conformance/exim-spool");
-  for (const auto& c : candidates)
-    if (fs::is_directory(c)) return c;
-  return {};
-}
+std::string conformance_dir() { return conformance::suite_path("exim-spool"); }
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -1,28 +1,31 @@
-// conformance_support.hpp — for the conformance tests only
-// (spf_conformance_test.cpp, dmarc_conformance_test.cpp): where the public
-// suites of ../shared/conformance are, and their YAML read as JSON by
-// Debian's python3-yaml. Users clone the project without ../shared, so an
-// empty path means "skip, saying so".
+// conformance_support.hpp — for the unit tests that run the public suites
+// of ../shared/conformance (SPF, DKIM, DMARC, the PSL vectors, Exim's spool
+// files): where a suite's file is, and YAML read as JSON by Debian's
+// python3-yaml. Users clone the project without ../shared, so an empty path
+// means "skip, saying so".
 #pragma once
 #include <boost/json.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace sluice::filters::conformance {
+namespace sluice::conformance {
 
-// ../shared/conformance/<relative> beside the source tree (or under
-// /work/shared), if that file exists; "" otherwise.
-inline std::string suite_file(const std::string& relative) {
-  std::vector<std::string> roots;
+// ../shared/conformance/<relative> (a file or a directory): under
+// $SLUICE_CONFORMANCE_DIR when set, else beside the checkout, else beside its
+// parent (a worktree in /work/wt/NAME); "" when none has it.
+inline std::string suite_path(const std::string& relative) {
+  std::vector<std::filesystem::path> roots;
+  if (const char* env = std::getenv("SLUICE_CONFORMANCE_DIR")) roots.emplace_back(env);
 #ifdef SLUICE_SOURCE_DIR
-  roots.push_back(std::string(SLUICE_SOURCE_DIR) + "/../shared/conformance/");
+  roots.push_back(std::filesystem::path(SLUICE_SOURCE_DIR) / "../shared/conformance");
+  roots.push_back(std::filesystem::path(SLUICE_SOURCE_DIR) / "../../shared/conformance");
 #endif
-  roots.push_back("/work/shared/conformance/");
   for (const auto& root : roots)
-    if (std::filesystem::is_regular_file(root + relative)) return root + relative;
+    if (std::filesystem::exists(root / relative)) return (root / relative).string();
   return {};
 }
 
@@ -55,4 +58,4 @@ inline std::optional<boost::json::value> yaml_as_json(const std::string& path, b
   return v;
 }
 
-}  // namespace sluice::filters::conformance
+}  // namespace sluice::conformance
