@@ -36,7 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_support import LOADGEN, SHARED_PEERS, SLUICE_BIN, free_port, tree_cpu_s, wait_banner
+from bench_support import (LOADGEN, SHARED_PEERS, SLUICE_BIN, durable_discard_spool, free_port, sluice_toml, tree_cpu_s,
+                           wait_banner)
 
 PEERS_RUN = Path(os.environ.get("PEERS_RUN", "/tmp/sluice-starttls/peers"))
 PEERS_OPT = Path(os.environ.get("PEERS_OPT", "/opt/peers"))
@@ -98,32 +99,12 @@ class Sluice:
     def __init__(self, port, pairs, d):
         self.port, self.dir = port, Path(d) / "sluice"
         self.dir.mkdir()
-        (self.dir / "sluice.toml").write_text(f"""workers = 0
-[log]
-level = "info"
-[[listener]]
-name = "bench"
-address = "127.0.0.1"
-port = {port}
-tls = "starttls"
-[limits]
-max_connections_per_ip = 10000
-[metrics]
-enabled = false
-[filters]
-enabled = false
-[spool]
-kind = "lmdb"
-directory = "{self.dir}/spool"
-map_size = "16G"
-[queue]
-keep_done = "1m"
-[[route]]
-name = "drop"
-action = "discard"
-[tls]
-max_handshakes_per_worker = 1000
-""" + "".join(f'[[tls.certificate]]\ncert = "{cert}"\nkey = "{key}"\nnames = ["bench.test"]\n' for cert, key in pairs))
+        certs = "".join(f'[[tls.certificate]]\ncert = "{cert}"\nkey = "{key}"\nnames = ["bench.test"]\n'
+                        for cert, key in pairs)
+        (self.dir / "sluice.toml").write_text(sluice_toml(
+            port, listener='tls = "starttls"',
+            tables="[limits]\nmax_connections_per_ip = 10000\n[filters]\nenabled = false\n" +
+                   durable_discard_spool(self.dir / "spool") + "[tls]\nmax_handshakes_per_worker = 1000\n" + certs))
         self.log = open(self.dir / "sluice.log", "ab")
         self.proc = subprocess.Popen([SLUICE_BIN, "run", "--config", self.dir / "sluice.toml"], cwd=self.dir,
                                      stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

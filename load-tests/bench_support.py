@@ -1,7 +1,7 @@
 """bench_support.py — what the Python benchmark scripts of load-tests/ share:
-where the binaries and the peers are, a free loopback port, waiting for a
-server's banner, and the CPU time of a process tree (a server of many
-processes, as Postfix is, counts whole)."""
+where the binaries and the peers are, the Sluice config a benchmark starts,
+a free loopback port, waiting for a server's banner, and the CPU time of a
+process tree (a server of many processes, as Postfix is, counts whole)."""
 import os
 import socket
 import time
@@ -15,6 +15,24 @@ LOADGEN = Path(os.environ.get("LOADGEN", ROOT / "build" / "load-tests" / "loadge
 SHARED_PEERS = Path(os.environ.get("SHARED_PEERS") or next(
     (p for p in (ROOT.parent / "shared" / "peers", ROOT.parent.parent / "shared" / "peers") if p.is_dir()),
     ROOT.parent / "shared" / "peers"))
+
+
+def sluice_toml(port, *, workers=0, log_level="info", name="bench", listener="", tables=""):
+    """A Sluice config with one listener on 127.0.0.1:port and no metrics endpoint.
+    `listener`: more lines for the listener's table (e.g. 'tls = "starttls"');
+    `tables`: more tables after it ([spool], [limits], [tls], ...)."""
+    text = (f'workers = {workers}\n[log]\nlevel = "{log_level}"\n'
+            f'[[listener]]\nname = "{name}"\naddress = "127.0.0.1"\nport = {port}\n')
+    if listener:
+        text += listener.rstrip("\n") + "\n"
+    return text + "[metrics]\nenabled = false\n" + tables
+
+
+def durable_discard_spool(directory, map_size="16G"):
+    """The durable spool as a queueing peer pays for it: LMDB, fsync'd before
+    the 250, then every message routed to discard and purged after a minute."""
+    return (f'[spool]\nkind = "lmdb"\ndirectory = "{directory}"\nmap_size = "{map_size}"\n'
+            '[queue]\nkeep_done = "1m"\n[[route]]\nname = "drop"\naction = "discard"\n')
 
 
 def free_port():

@@ -29,7 +29,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench_support import free_port
+from bench_support import free_port, sluice_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,10 +130,11 @@ def main():
         make_certs(d)
         for kind in ("rsa", "ec"):
             port = free_port()
-            Path(f"{d}/s.toml").write_text(
-                f'workers = {a.workers}\n[log]\nlevel = "warn"\n[[listener]]\nname = "bench"\naddress = "127.0.0.1"\n'
-                f'port = {port}\ntls = "implicit"\n[metrics]\nenabled = false\n[spool]\nkind = "discard"\n[limits]\nmax_connections_per_ip = 10000\n'
-                f'[tls]\nmax_handshakes_per_worker = 1000\n[[tls.certificate]]\ncert = "{d}/{kind}.pem"\nkey = "{d}/{kind}.key"\n')
+            Path(f"{d}/s.toml").write_text(sluice_toml(
+                port, workers=a.workers, log_level="warn", listener='tls = "implicit"',
+                tables=f'[spool]\nkind = "discard"\n[limits]\nmax_connections_per_ip = 10000\n'
+                       f'[tls]\nmax_handshakes_per_worker = 1000\n[[tls.certificate]]\ncert = "{d}/{kind}.pem"\n'
+                       f'key = "{d}/{kind}.key"\n'))
             proc = subprocess.Popen([a.bin, "run", "--config", f"{d}/s.toml"], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.STDOUT, cwd=d)
             try:

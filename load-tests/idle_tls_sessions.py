@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_support import free_port, sluice_toml
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -57,13 +59,11 @@ def main():
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                         "-keyout", f"{d}/k.pem", "-out", f"{d}/c.pem", "-days", "2", "-subj", "/CN=bench.test",
                         "-addext", "subjectAltName=DNS:bench.test"], check=True, capture_output=True)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        Path(f"{d}/s.toml").write_text(
-            f'workers = 1\n[log]\nlevel = "warn"\n[[listener]]\nname = "idle"\naddress = "127.0.0.1"\nport = {port}\n'
-            f'tls = "starttls"\n[metrics]\nenabled = false\n[spool]\nkind = "discard"\n[limits]\nmax_connections_per_ip = 100000\n'
-            f'[[tls.certificate]]\ncert = "{d}/c.pem"\nkey = "{d}/k.pem"\n')
+        port = free_port()
+        Path(f"{d}/s.toml").write_text(sluice_toml(
+            port, workers=1, log_level="warn", name="idle", listener='tls = "starttls"',
+            tables=f'[spool]\nkind = "discard"\n[limits]\nmax_connections_per_ip = 100000\n'
+                   f'[[tls.certificate]]\ncert = "{d}/c.pem"\nkey = "{d}/k.pem"\n'))
         proc = subprocess.Popen([a.bin, "run", "--config", f"{d}/s.toml"], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.STDOUT, cwd=d)
         ctx = ssl.create_default_context(cafile=f"{d}/c.pem")

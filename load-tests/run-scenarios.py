@@ -37,7 +37,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_support import LOADGEN, SHARED_PEERS, SLUICE_BIN, tree_cpu_s, wait_banner
+from bench_support import LOADGEN, SHARED_PEERS, SLUICE_BIN, durable_discard_spool, sluice_toml, tree_cpu_s, wait_banner
 
 LT_DIR = Path(__file__).resolve().parent
 ROOT = LT_DIR.parent
@@ -117,21 +117,9 @@ class Targets:
         # The durable target keeps nothing for ever either: like the peers, which queue
         # each message and then hand it to a discard transport, it routes every
         # message to a discard route after the fsync'd commit.
-        spool_conf = ('kind = "discard"' if spool == "discard" else
-                      f'kind = "lmdb"\ndirectory = "{d}/spool"\nmap_size = "64G"\n'
-                      '[queue]\nkeep_done = "1m"\n[[route]]\nname = "drop"\naction = "discard"')
-        (d / "sluice.toml").write_text(f"""workers = 0
-[log]
-level = "info"
-[[listener]]
-name = "bench"
-address = "127.0.0.1"
-port = {port}
-[metrics]
-enabled = false
-[spool]
-{spool_conf}
-""")
+        spool_conf = ('[spool]\nkind = "discard"\n' if spool == "discard" else
+                      durable_discard_spool(d / "spool", map_size="64G"))
+        (d / "sluice.toml").write_text(sluice_toml(port, tables=spool_conf))
         logf = open(d / "sluice.log", "ab")
         p = subprocess.Popen([SLUICE_BIN, "run", "--config", d / "sluice.toml"], cwd=d, stdout=logf,
                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
