@@ -353,7 +353,7 @@ bool TableReader::lookup_list(std::string_view key, std::string_view expected, s
     if (!is_lookup_item(text)) return add_literal(list, text);
     std::string error;
     auto lookup = open_lookup_item(text, allow_partial, recheck, error);
-    if (!lookup) return error.empty() ? "cannot open " + quoted(text) : error;
+    if (!lookup) return error;  // open_lookup_item says why on every failure
     list.add_lookup(std::move(*lookup));
     return {};
   });
