@@ -182,6 +182,8 @@ struct PolicyRule {
 };
 
 // [tls]: settings shared by every listener with tls != "off" (tls/*.hpp).
+enum class RsaSigning { libcrypto, wolfssl };
+
 struct TlsConfig {
   std::vector<TlsCertificateConfig> certificates;  // [[tls.certificate]]
   std::string min_version = "1.2";      // "1.2" or "1.3"
@@ -198,6 +200,9 @@ struct TlsConfig {
   std::string ticket_key_file;          // file or directory of shared keys; empty: in memory
   std::chrono::seconds reload_check_interval{5};   // stat() of certificate, key, OCSP and key files
   bool log_protocol_details = false;    // low-level lines for harmless oddities (reset after QUIT)
+  // Who makes the RSA signature of a handshake (docs/tls.md): libcrypto,
+  // about six times faster than Debian's wolfSSL build, or wolfSSL itself.
+  RsaSigning rsa_signing = RsaSigning::libcrypto;
   // Client certificates for trusted relays (docs/tls.md): with a CA file,
   // every TLS session is asked (never required) for a certificate; one that
   // verifies against these CAs, and whose name is listed (any name when the

@@ -422,6 +422,7 @@ ticket_lifetime = "2h"
 ticket_key_file = ""            # keys in memory, never on disk
 reload_check_interval = "5s"
 log_protocol_details = false
+rsa_signing = "libcrypto"      # who signs with an RSA key: "libcrypto" (about 6x faster) | "wolfssl"
 # [[tls.certificate]]
 # cert = "/etc/sluice/fullchain.pem"
 # key = "/etc/sluice/key.pem"

@@ -21,10 +21,13 @@ void register_tls_collector(Registry& registry) {
   auto& discarded = registry.counter("sluice_starttls_plaintext_discarded_total",
                                      "Sessions whose plaintext pipelined behind STARTTLS was thrown away.")
                         .with({});
+  auto& libcrypto = registry.counter("sluice_tls_libcrypto_signatures_total",
+                                     "RSA handshake signatures made by libcrypto (tls.rsa_signing), and failed ones.",
+                                     {"result"});
   struct Children {
     Counter* full[kTlsVersions];
     Counter* resumed[kTlsVersions];
-    Counter *error, *timeout, *busy, *issued, *offered, *refused, *stapled, *stale, *discarded;
+    Counter *error, *timeout, *busy, *issued, *offered, *refused, *stapled, *stale, *discarded, *signed_ok, *sign_failed;
   } c{{&handshakes.with({"1.2", "full"}), &handshakes.with({"1.3", "full"})},
       {&handshakes.with({"1.2", "resumed"}), &handshakes.with({"1.3", "resumed"})},
       &failures.with({"error"}),
@@ -35,7 +38,9 @@ void register_tls_collector(Registry& registry) {
       &tickets.with({"refused"}),
       &ocsp.with({"stapled"}),
       &ocsp.with({"stale_skipped"}),
-      &discarded};
+      &discarded,
+      &libcrypto.with({"ok"}),
+      &libcrypto.with({"failed"})};
   registry.add_collector([c] {
     const TlsCounters& t = tls_counters();
     auto get = [](const std::atomic<std::uint64_t>& a) { return static_cast<double>(a.load(std::memory_order_relaxed)); };
@@ -52,6 +57,8 @@ void register_tls_collector(Registry& registry) {
     c.stapled->set(get(t.ocsp_lookups));
     c.stale->set(get(t.ocsp_stale_skipped));
     c.discarded->set(get(t.starttls_plaintext_discarded));
+    c.signed_ok->set(get(t.rsa_signatures_libcrypto));
+    c.sign_failed->set(get(t.rsa_signature_failures));
   });
 }
 

@@ -14,7 +14,7 @@ APT=(apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
 SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
 
 build_pkgs=(build-essential cmake ninja-build ccache pkg-config
-  libboost1.81-dev libwolfssl-dev liblmdb-dev lmdb-utils libc-ares-dev
+  libboost1.81-dev libwolfssl-dev libssl-dev liblmdb-dev lmdb-utils libc-ares-dev
   liburing-dev libpsl-dev publicsuffix libtomlplusplus-dev
   libgtest-dev googletest)
 test_pkgs=(python3 python3-pytest python3-yaml python3-cryptography swaks openssl gnutls-bin

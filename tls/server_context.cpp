@@ -2,6 +2,9 @@
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/asn.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/rsa.h>
 
 #include <algorithm>
 #include <cstring>
@@ -14,6 +17,7 @@
 #include "gateway/log.hpp"
 #include "metrics/tls_counters.hpp"
 #include "tls/ocsp_staple.hpp"
+#include "tls/rsa_signer.hpp"
 
 namespace sluice::tls {
 
@@ -127,6 +131,42 @@ int servername_callback(WOLFSSL* ssl, int* /*alert*/, void* arg) {
   return 0;
 }
 
+// RSA signatures by libcrypto (tls/rsa_signer.hpp). wolfSSL hands over the
+// key it holds for the session, so a certificate switched by SNI signs with
+// its own key. A failure is wolfSSL's "hardware crypto" error: the handshake
+// fails, and the failure is counted (sluice_tls_libcrypto_signatures_total).
+int rsa_pkcs1_sign(WOLFSSL* /*ssl*/, const unsigned char* in, unsigned int in_len, unsigned char* out,
+                   word32* out_len, const unsigned char* key_der, unsigned int key_len, void* /*ctx*/) {
+  const std::size_t n = rsa_signer::sign_pkcs1({key_der, key_len}, {in, in_len}, {out, *out_len});
+  if (n == 0) return WC_HW_E;
+  *out_len = static_cast<word32>(n);
+  return 0;
+}
+
+int rsa_pss_sign(WOLFSSL* /*ssl*/, const unsigned char* in, unsigned int in_len, unsigned char* out,
+                 unsigned int* out_len, int hash, int mgf, const unsigned char* key_der, unsigned int key_len,
+                 void* /*ctx*/) {
+  // TLS names one hash for the digest and for MGF1 (RFC 8446 4.2.3).
+  rsa_signer::PssHash h;
+  if (hash == SHA256h && mgf == WC_MGF1SHA256)
+    h = rsa_signer::PssHash::sha256;
+  else if (hash == SHA384h && mgf == WC_MGF1SHA384)
+    h = rsa_signer::PssHash::sha384;
+  else if (hash == SHA512h && mgf == WC_MGF1SHA512)
+    h = rsa_signer::PssHash::sha512;
+  else
+    return WC_HW_E;
+  const std::size_t n = rsa_signer::sign_pss({key_der, key_len}, h, {in, in_len}, {out, *out_len});
+  if (n == 0) return WC_HW_E;
+  *out_len = static_cast<unsigned int>(n);
+  return 0;
+}
+
+void sign_rsa_with_libcrypto(WOLFSSL_CTX* ctx) {
+  wolfSSL_CTX_SetRsaSignCb(ctx, rsa_pkcs1_sign);
+  wolfSSL_CTX_SetRsaPssSignCb(ctx, rsa_pss_sign);
+}
+
 // Loads the certificates that follow the leaf in a PEM chain file as the
 // trust anchors of the context's certificate manager.
 bool load_issuers(WOLFSSL_CTX* ctx, const std::string& chain_file) {
@@ -228,6 +268,14 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
     if (!cert->ctx) return nullptr;
     WOLFSSL_X509* leaf = wolfSSL_CTX_get0_certificate(cert->ctx);
     cert->ecdsa = leaf && wolfSSL_X509_get_pubkey_type(leaf) == ECDSAk;
+    const bool libcrypto_signs = !cert->ecdsa && tls.rsa_signing == gateway::RsaSigning::libcrypto;
+    if (libcrypto_signs) {
+      if (const std::string why = rsa_signer::check_key_file(cc.key); !why.empty()) {
+        error = where + why + " (tls.rsa_signing = \"libcrypto\")";
+        return nullptr;
+      }
+      sign_rsa_with_libcrypto(cert->ctx);
+    }
     if (!cc.ocsp.empty()) {
       cert->ctx_ocsp = make_ctx(cc, tls, sc->keys_.get(), where, error);
       if (!cert->ctx_ocsp) return nullptr;
@@ -237,6 +285,7 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
         error = where + "ocsp needs the issuer certificate after the leaf in " + cc.cert;
         return nullptr;
       }
+      if (libcrypto_signs) sign_rsa_with_libcrypto(cert->ctx_ocsp);
       cert->ocsp = std::make_unique<OcspStaple>(listener, cc.ocsp);
       cert->ocsp->install(cert->ctx_ocsp);
     }

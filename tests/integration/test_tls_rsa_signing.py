@@ -1,0 +1,93 @@
+"""Who signs with an RSA certificate's key (tls.rsa_signing, docs/tls.md):
+libcrypto by default, wolfSSL when asked. The clients verify every signature
+themselves: openssl s_client with each PKCS#1 v1.5 and RSA-PSS signature
+algorithm of TLS 1.2 and 1.3, and gnutls-cli; /metrics shows who signed."""
+import subprocess
+
+import pytest
+
+from conftest import SLOW
+from test_metrics import parse, scrape, value
+from tls_support import Pki, need, run, s_client, tls_tables
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    p = Pki(tmp_path_factory.mktemp("pki"))
+    p.rsa = p.leaf("mx.sluice.test", "rsa")  # openssl req writes PKCS#8 ("BEGIN PRIVATE KEY")
+    # The same key as PKCS#1 ("BEGIN RSA PRIVATE KEY"), as older tools write it.
+    p.rsa_traditional = p.dir / "traditional.key"
+    run(["openssl", "rsa", "-in", p.rsa[1], "-traditional", "-out", p.rsa_traditional])
+    assert b"BEGIN RSA PRIVATE KEY" in p.rsa_traditional.read_bytes()
+    return p
+
+
+def signed_by_libcrypto(gw, result="ok"):
+    return value(parse(scrape(gw)), "sluice_tls_libcrypto_signatures_total", result=result)
+
+
+def handshake(gw, pki, version, sigalg):
+    out = s_client(gw.port, f"-tls1_{version[-1]}", "-sigalgs", sigalg, "-CAfile", str(pki.ca),
+                   "-servername", "mx.sluice.test", data=b"EHLO c.test\r\nQUIT\r\n")
+    assert "Verify return code: 0 (ok)" in out and "221 2.0.0" in out, out
+    return out
+
+
+# (TLS version, the one signature algorithm the client offers, what s_client then reports)
+SIGALGS = [
+    ("1.2", "rsa_pkcs1_sha256", "RSA", "SHA256"),
+    ("1.2", "rsa_pkcs1_sha384", "RSA", "SHA384"),
+    ("1.2", "rsa_pkcs1_sha512", "RSA", "SHA512"),
+    ("1.2", "rsa_pss_rsae_sha256", "RSA-PSS", "SHA256"),
+    ("1.2", "rsa_pss_rsae_sha384", "RSA-PSS", "SHA384"),
+    ("1.3", "rsa_pss_rsae_sha256", "RSA-PSS", "SHA256"),
+    ("1.3", "rsa_pss_rsae_sha384", "RSA-PSS", "SHA384"),
+    ("1.3", "rsa_pss_rsae_sha512", "RSA-PSS", "SHA512"),
+]
+
+
+@pytest.mark.parametrize("key_format", ["pkcs8", "traditional"])
+def test_libcrypto_signs_every_rsa_signature_algorithm(sluice, pki, key_format):
+    key = pki.rsa[1] if key_format == "pkcs8" else pki.rsa_traditional
+    gw = sluice.start(**tls_tables([(pki.rsa[0], key, ["mx.sluice.test"], {})]))
+    assert signed_by_libcrypto(gw) == 0
+    for n, (version, sigalg, kind, digest) in enumerate(SIGALGS, start=1):
+        out = handshake(gw, pki, version, sigalg)
+        assert f"Peer signature type: {kind}" in out and f"Peer signing digest: {digest}" in out, (sigalg, out)
+        assert signed_by_libcrypto(gw) == n, sigalg
+    assert signed_by_libcrypto(gw, "failed") == 0
+
+
+def test_wolfssl_signs_when_asked(sluice, pki):
+    gw = sluice.start(**tls_tables([(*pki.rsa, ["mx.sluice.test"], {})], tls={"rsa_signing": "wolfssl"}))
+    handshake(gw, pki, "1.2", "rsa_pkcs1_sha256")
+    handshake(gw, pki, "1.3", "rsa_pss_rsae_sha256")
+    assert signed_by_libcrypto(gw) == 0
+
+
+def test_ecdsa_certificates_are_left_to_wolfssl(sluice, pki):
+    ec = pki.leaf("ec.sluice.test", "ec")
+    gw = sluice.start(**tls_tables([(*ec, ["ec.sluice.test"], {})]))
+    out = s_client(gw.port, "-tls1_3", "-CAfile", str(pki.ca), "-servername", "ec.sluice.test")
+    assert "Verify return code: 0 (ok)" in out and "Peer signature type: ECDSA" in out, out
+    assert signed_by_libcrypto(gw) == 0
+
+
+def test_gnutls_cli_verifies_libcrypto_signatures(sluice, pki):
+    need("gnutls-cli")
+    gw = sluice.start(**tls_tables([(*pki.rsa, ["mx.sluice.test"], {})]))
+    # GnuTLS's own RSA code checks the signature; one run per version.
+    for priority in ("NORMAL:-VERS-ALL:+VERS-TLS1.2", "NORMAL:-VERS-ALL:+VERS-TLS1.3"):
+        p = subprocess.run(["gnutls-cli", "--starttls-proto=smtp", "--port", str(gw.port), "--x509cafile",
+                            str(pki.ca), "--verify-hostname", "mx.sluice.test", "--priority", priority, "127.0.0.1"],
+                           input=b"QUIT\r\n", capture_output=True, timeout=30 * SLOW)
+        out = p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
+        assert "Handshake was completed" in out and "221 2.0.0" in out, out
+    assert signed_by_libcrypto(gw) == 2
+
+
+def test_unknown_signer_is_a_config_error(sluice, pki):
+    tables = tls_tables([(*pki.rsa, [], {})], tls={"rsa_signing": "openssl"})
+    gw = sluice.start(wait=False, **tables)
+    assert gw.proc.wait(timeout=10 * SLOW) != 0
+    assert "rsa_signing" in gw.log() and '"libcrypto", "wolfssl"' in gw.log(), gw.log()

@@ -1,0 +1,110 @@
+// rsa_signer_libcrypto.cpp — tls/rsa_signer.hpp on OpenSSL's libcrypto.
+// Only OpenSSL's headers here, never wolfSSL's (see the header).
+#include "tls/rsa_signer.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "metrics/tls_counters.hpp"
+
+namespace sluice::tls::rsa_signer {
+
+namespace {
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
+
+// A worker signs with a handful of keys (one per RSA certificate, plus the
+// old ones for a while after a reload): a short list, searched by the DER
+// bytes wolfSSL hands over, so a reload needs no coordination with workers.
+struct ParsedKey {
+  std::vector<std::uint8_t> der;
+  Pkey key;
+};
+constexpr std::size_t kKeysPerThread = 8;
+
+EVP_PKEY* parsed(std::span<const std::uint8_t> der) {
+  thread_local std::vector<ParsedKey> keys;
+  for (auto it = keys.begin(); it != keys.end(); ++it)
+    if (it->der.size() == der.size() && std::memcmp(it->der.data(), der.data(), der.size()) == 0) {
+      if (it != keys.begin()) std::rotate(keys.begin(), it, it + 1);  // most recent first
+      return keys.front().key.get();
+    }
+  const unsigned char* p = der.data();
+  Pkey key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size())));
+  if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) return nullptr;
+  if (keys.size() == kKeysPerThread) keys.pop_back();
+  keys.insert(keys.begin(), ParsedKey{std::vector<std::uint8_t>(der.begin(), der.end()), std::move(key)});
+  return keys.front().key.get();
+}
+
+std::size_t finish(bool ok, std::size_t len) {
+  auto& counters = metrics::tls_counters();
+  metrics::TlsCounters::add(ok ? counters.rsa_signatures_libcrypto : counters.rsa_signature_failures);
+  return ok ? len : 0;
+}
+
+const EVP_MD* md_of(PssHash h) {
+  switch (h) {
+    case PssHash::sha256: return EVP_sha256();
+    case PssHash::sha384: return EVP_sha384();
+    case PssHash::sha512: return EVP_sha512();
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::size_t sign_pkcs1(std::span<const std::uint8_t> key_der, std::span<const std::uint8_t> digest_info,
+                       std::span<std::uint8_t> out) {
+  EVP_PKEY* key = parsed(key_der);
+  if (!key) return finish(false, 0);
+  PkeyCtx ctx(EVP_PKEY_CTX_new(key, nullptr));
+  std::size_t len = out.size();
+  // No message digest set: libcrypto pads and signs the bytes as given,
+  // which is what a DigestInfo needs.
+  const bool ok = ctx && EVP_PKEY_sign_init(ctx.get()) == 1 &&
+                  EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) == 1 &&
+                  EVP_PKEY_sign(ctx.get(), out.data(), &len, digest_info.data(), digest_info.size()) == 1;
+  return finish(ok, len);
+}
+
+std::size_t sign_pss(std::span<const std::uint8_t> key_der, PssHash hash, std::span<const std::uint8_t> digest,
+                     std::span<std::uint8_t> out) {
+  EVP_PKEY* key = parsed(key_der);
+  const EVP_MD* md = md_of(hash);
+  if (!key || !md || digest.size() != static_cast<std::size_t>(EVP_MD_get_size(md))) return finish(false, 0);
+  PkeyCtx ctx(EVP_PKEY_CTX_new(key, nullptr));
+  std::size_t len = out.size();
+  const bool ok = ctx && EVP_PKEY_sign_init(ctx.get()) == 1 &&
+                  EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PSS_PADDING) == 1 &&
+                  EVP_PKEY_CTX_set_signature_md(ctx.get(), md) == 1 && EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md) == 1 &&
+                  EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_DIGEST) == 1 &&
+                  EVP_PKEY_sign(ctx.get(), out.data(), &len, digest.data(), digest.size()) == 1;
+  return finish(ok, len);
+}
+
+std::string check_key_file(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) return "cannot open " + path;
+  // No passphrase callback: an encrypted key is refused, as wolfSSL refuses it.
+  Pkey key(PEM_read_PrivateKey(f.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr));
+  if (!key) return "libcrypto cannot read the private key " + path;
+  if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) return path + " is not an RSA key";
+  return "";
+}
+
+}  // namespace sluice::tls::rsa_signer
