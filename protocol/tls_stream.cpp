@@ -4,7 +4,9 @@
 // socket to become ready with Asio and calls again. No BIO pair and no
 // record buffers of our own: an idle session costs what wolfSSL keeps for
 // it (its input buffer shrinks back after each record), not four 17 KiB
-// buffers as with Asio's ssl::stream (docs/benchmarks.md, finding 6).
+// buffers as with Asio's ssl::stream (docs/benchmarks.md, finding 6). Reads
+// take all the socket has into a per-thread buffer and keep what wolfSSL
+// did not ask for yet (the stash), so a record costs one recv(), not two.
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfio.h>
@@ -35,6 +37,9 @@ using metrics::TlsCounters;
 namespace {
 
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
+// One TLS record with its header and the most a cipher adds (RFC 8446 5.2),
+// and the start of the next.
+constexpr std::size_t kReadAhead = 16 * 1024 + 256 + 5 + 4096;
 thread_local unsigned handshakes_running = 0;
 
 // What the socket said last, as the I/O callbacks saw it: wolfSSL folds a
@@ -60,9 +65,9 @@ class WolfTlsStream final : public TlsStream {
     asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
     if (already_read.empty()) {
       const Wait w = co_await wait_for(asio::socket_base::wait_read, timer);
-      if (w == Wait::ready) peek_client_hello();
+      if (w == Wait::ready) read_client_hello();
     } else {
-      preread_.assign(already_read);
+      stash_.assign(already_read);
       note_client_hello(already_read);
     }
     TlsOutcome out;
@@ -178,15 +183,21 @@ class WolfTlsStream final : public TlsStream {
   // becomes WANT_READ / WANT_WRITE and the coroutine waits with Asio.
   static int on_recv(WOLFSSL*, char* buf, int size, void* ctx) {
     auto* self = static_cast<WolfTlsStream*>(ctx);
-    if (!self->preread_.empty()) {
-      const std::size_t n = std::min(self->preread_.size(), static_cast<std::size_t>(size));
-      std::memcpy(buf, self->preread_.data(), n);
-      self->preread_.erase(0, n);
-      return static_cast<int>(n);
-    }
+    const auto want = static_cast<std::size_t>(size);
+    if (self->stash_at_ < self->stash_.size()) return static_cast<int>(self->take_stash(buf, want));
+    // wolfSSL reads a record in two steps, its 5-byte header and then its
+    // body, and a client's flight is often several records: one recv() of
+    // all there is, kept here, saves most of those system calls.
+    std::array<char, kReadAhead>& scratch = read_scratch();
     for (;;) {
-      const ssize_t n = ::recv(self->socket_.native_handle(), buf, static_cast<std::size_t>(size), 0);
-      if (n > 0) return static_cast<int>(n);
+      const ssize_t n = ::recv(self->socket_.native_handle(), scratch.data(), scratch.size(), 0);
+      if (n > 0) {
+        const auto got = static_cast<std::size_t>(n);
+        const std::size_t now = std::min(got, want);
+        std::memcpy(buf, scratch.data(), now);
+        if (got > now) self->stash_.assign(scratch.data() + now, got - now);
+        return static_cast<int>(now);
+      }
       if (n == 0) {
         self->last_io_ = LastIo::eof;
         return WOLFSSL_CBIO_ERR_CONN_CLOSE;
@@ -196,6 +207,26 @@ class WolfTlsStream final : public TlsStream {
       self->last_io_ = errno == ECONNRESET ? LastIo::reset : LastIo::error;
       return errno == ECONNRESET ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
     }
+  }
+
+  // Where a read lands before its bytes are handed out: one per thread, so
+  // a session holds only what is left over.
+  static std::array<char, kReadAhead>& read_scratch() {
+    thread_local std::array<char, kReadAhead> scratch;
+    return scratch;
+  }
+
+  // Bytes read from the socket that wolfSSL has not taken yet. Emptied, the
+  // string gives its memory back: an idle session keeps nothing here.
+  std::size_t take_stash(char* buf, std::size_t want) {
+    const std::size_t n = std::min(stash_.size() - stash_at_, want);
+    std::memcpy(buf, stash_.data() + stash_at_, n);
+    stash_at_ += n;
+    if (stash_at_ == stash_.size()) {
+      std::string().swap(stash_);
+      stash_at_ = 0;
+    }
+    return n;
   }
 
   static int on_send(WOLFSSL*, char* buf, int size, void* ctx) {
@@ -243,16 +274,18 @@ class WolfTlsStream final : public TlsStream {
     return text[0] ? std::string(text) : "TLS error " + std::to_string(err);
   }
 
-  // wolfSSL does not show us the ClientHello, so look at it without taking
-  // it from the socket (MSG_PEEK): did the client ask for a ticket, offer
-  // one, ask for OCSP (for the log), can it take an ECDSA certificate (to
-  // choose between an RSA and an ECDSA one)? A ClientHello split over
-  // several reads is simply not noted: the first certificate that fits the
-  // name is served.
-  void peek_client_hello() {
-    std::array<std::uint8_t, 4096> buf;
-    const ssize_t n = ::recv(socket_.native_handle(), buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0) note_client_hello(std::string_view(reinterpret_cast<const char*>(buf.data()), static_cast<std::size_t>(n)));
+  // wolfSSL does not show us the ClientHello, so read it first and look at
+  // it, then hand the same bytes to wolfSSL (the stash): did the client ask
+  // for a ticket, offer one, ask for OCSP (for the log), can it take an
+  // ECDSA certificate (to choose between an RSA and an ECDSA one)? A
+  // ClientHello split over several reads is simply not noted: the first
+  // certificate that fits the name is served.
+  void read_client_hello() {
+    std::array<char, kReadAhead>& buf = read_scratch();
+    const ssize_t n = ::recv(socket_.native_handle(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n <= 0) return;  // EOF, reset or nothing after all: wolfSSL's own read will say
+    stash_.assign(buf.data(), static_cast<std::size_t>(n));
+    note_client_hello(stash_);
   }
 
   void note_client_hello(std::string_view bytes) {
@@ -274,7 +307,8 @@ class WolfTlsStream final : public TlsStream {
   std::shared_ptr<tls::ServerContext> context_;   // the session's certificates live as long as it
   std::unique_ptr<tls::HandshakeNotes> notes_;    // written by the handshake callbacks
   WOLFSSL* ssl_;
-  std::string preread_;                           // ClientHello bytes read before the stream existed
+  std::string stash_;                             // read from the socket, not yet taken by wolfSSL
+  std::size_t stash_at_ = 0;                      // ... from here on
   LastIo last_io_ = LastIo::none;
 };
 
