@@ -117,7 +117,9 @@ void log_exception(std::exception_ptr e, const char* what) {
 
 asio::awaitable<void> Listener::accept_loop() {
   for (;;) {
-    auto [ec, sock] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+    // accept() fills in the peer's address: no getpeername() per connection.
+    asio::ip::tcp::endpoint peer;
+    auto [ec, sock] = co_await acceptor_.async_accept(peer, asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       // EMFILE and friends: say so, breathe, go on; never spin.
@@ -128,9 +130,6 @@ asio::awaitable<void> Listener::accept_loop() {
     }
     metrics_.accepted->inc();
     auto cfg = services_.config.load();
-    boost::system::error_code pec;
-    auto peer = sock.remote_endpoint(pec);
-    if (pec) continue;
     auto paddr = peer.address();
     if (paddr.is_v6() && paddr.to_v6().is_v4_mapped())
       paddr = asio::ip::make_address_v4(asio::ip::v4_mapped, paddr.to_v6());
@@ -166,7 +165,7 @@ asio::awaitable<void> Listener::accept_loop() {
     protocol::ConnectionContext ctx{cfg, lc, services_.spool, &*reg,
                                     std::to_string(services_.next_connection_id.fetch_add(1)), metrics_,
                                     lc->tls != TlsMode::off && services_.tls ? services_.tls->get(lc->name) : nullptr,
-                                    &worker_.resolver()};
+                                    &worker_.resolver(), peer};
     asio::co_spawn(
         worker_.context(),
         [s = std::move(sock), ctx = std::move(ctx), t = std::move(ticket)]() mutable -> asio::awaitable<void> {
