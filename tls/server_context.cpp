@@ -267,8 +267,10 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
     cert->ctx = make_ctx(cc, tls, sc->keys_.get(), where, error);
     if (!cert->ctx) return nullptr;
     WOLFSSL_X509* leaf = wolfSSL_CTX_get0_certificate(cert->ctx);
-    cert->ecdsa = leaf && wolfSSL_X509_get_pubkey_type(leaf) == ECDSAk;
-    const bool libcrypto_signs = !cert->ecdsa && tls.rsa_signing == gateway::RsaSigning::libcrypto;
+    const int key_type = leaf ? wolfSSL_X509_get_pubkey_type(leaf) : 0;
+    cert->ecdsa = key_type == ECDSAk;
+    // Only RSA keys: ECDSA and EdDSA ones stay with wolfSSL.
+    const bool libcrypto_signs = key_type == RSAk && tls.rsa_signing == gateway::RsaSigning::libcrypto;
     if (libcrypto_signs) {
       if (const std::string why = rsa_signer::check_key_file(cc.key); !why.empty()) {
         error = where + why + " (tls.rsa_signing = \"libcrypto\")";
