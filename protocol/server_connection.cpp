@@ -35,8 +35,7 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext ctx)
     : socket_(std::move(socket)), ctx_(std::move(ctx)), cfg_(*ctx_.config), server_(cfg_, session_, tx_),
       started_(std::chrono::steady_clock::now()) {
   boost::system::error_code ec;
-  // accept() told the listener who connected: no getpeername() per session.
-  session_.peer = endpoint_of(ctx_.peer.port() != 0 ? ctx_.peer : socket_.remote_endpoint(ec));
+  session_.peer = endpoint_of(ctx_.peer);  // from accept(): no getpeername() per session
   session_.local = endpoint_of(socket_.local_endpoint(ec));
   session_.client = session_.peer;
   session_.listener = ctx_.listener->name;

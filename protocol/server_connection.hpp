@@ -32,7 +32,7 @@ struct ConnectionContext {
   metrics::ListenerMetrics metrics;          // the listener's handles (never null when serving)
   std::shared_ptr<tls::ServerContext> tls;    // the listener's TLS context; nullptr when tls = "off"
   filters::Resolver* resolver = nullptr;      // the worker's DNS (filters); nullptr: no filters
-  boost::asio::ip::tcp::endpoint peer;        // from accept(); port 0: ask the socket
+  boost::asio::ip::tcp::endpoint peer;        // who connected, as accept() said
 };
 
 boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket&& socket, ConnectionContext&& ctx);
