@@ -13,9 +13,15 @@ connections in flight at once: many clients, little client CPU). On a small
 machine either competes with the server for CPU, which is why the
 per-CPU-second figure is the one to compare.
 
+With --peer nginx the same cases run, interleaved, against nginx's mail
+proxy with implicit TLS on OpenSSL (one process, `master_process off`,
+session tickets on, the same certificates; it answers the banner and QUIT
+itself), so both servers' resumed-to-full ratios come from one run. nginx
+with the mail module: scripts/install-deps.sh test installs it.
+
 Usage: load-tests/bench_tls_handshakes.py [--bin build/sluice] [--secs 5] [--clients 8]
            [--client python|loadgen] [--loadgen build/load-tests/loadgen/sluice-loadgen]
-           [--workers 1] [--out FILE]
+           [--workers 1] [--peer nginx] [--out FILE]
 """
 import json
 import argparse
@@ -109,6 +115,62 @@ def run_case_loadgen(loadgen, port, version, resumed, secs, clients, pid):
             "server_cpu_s": cpu, "per_s": n / wall if wall else 0.0, "per_cpu_s": n / cpu if cpu else 0.0}
 
 
+NGINX = Path("/usr/sbin/nginx")
+NGINX_MAIL_MODULE = Path("/usr/lib/nginx/modules/ngx_mail_module.so")
+
+
+def wait_port(port):
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def start_sluice(a, d, kind):
+    port = free_port()
+    Path(f"{d}/s-{kind}.toml").write_text(sluice_toml(
+        port, workers=a.workers, log_level="warn", listener='tls = "implicit"',
+        tables=f'[spool]\nkind = "discard"\n[limits]\nmax_connections_per_ip = 10000\n'
+               f'[tls]\nmax_handshakes_per_worker = 1000\n[[tls.certificate]]\ncert = "{d}/{kind}.pem"\n'
+               f'key = "{d}/{kind}.key"\n'))
+    proc = subprocess.Popen([a.bin, "run", "--config", f"{d}/s-{kind}.toml"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT, cwd=d)
+    return port, proc
+
+
+def start_nginx(d, kind):
+    """nginx's SMTP proxy as a TLS peer: it sends its own 220 and answers QUIT,
+    so auth_http is never asked (it points at a closed port on purpose)."""
+    port = free_port()
+    Path(f"{d}/nginx-{kind}.conf").write_text(f"""load_module {NGINX_MAIL_MODULE};
+daemon off;
+master_process off;
+worker_processes 1;
+pid {d}/nginx-{kind}.pid;
+error_log {d}/nginx-{kind}.err warn;
+events {{ worker_connections 4096; }}
+mail {{
+  server_name bench.test;
+  auth_http 127.0.0.1:9/auth;
+  ssl_certificate {d}/{kind}.pem;
+  ssl_certificate_key {d}/{kind}.key;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_session_tickets on;
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    protocol smtp;
+    smtp_auth none;
+  }}
+}}
+""")
+    proc = subprocess.Popen([str(NGINX), "-p", d, "-c", f"{d}/nginx-{kind}.conf"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT, cwd=d)
+    return port, proc
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=str(ROOT / "build" / "sluice"))
@@ -117,49 +179,59 @@ def main():
     ap.add_argument("--client", choices=("python", "loadgen"), default="python")
     ap.add_argument("--loadgen", default=str(ROOT / "build" / "load-tests" / "loadgen" / "sluice-loadgen"))
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--peer", choices=("nginx",), help="also measure this TLS server in the same run")
     ap.add_argument("--out")
     a = ap.parse_args()
+    if a.peer == "nginx" and not (NGINX.exists() and NGINX_MAIL_MODULE.exists()):
+        sys.exit("--peer nginx needs nginx and its mail module (scripts/install-deps.sh test)")
     who = (f"{a.clients} client threads (Python ssl)" if a.client == "python"
            else f"sluice-loadgen with {a.clients} connections in flight")
-    lines = [f"# TLS handshakes, sluice workers={a.workers}, {who}, {a.secs}s per case, "
+    peer = f", peer nginx {nginx_version()} (OpenSSL), one process" if a.peer else ""
+    lines = [f"# TLS handshakes, sluice workers={a.workers}{peer}, {who}, {a.secs}s per case, "
              f"{time.strftime('%Y-%m-%d %H:%M:%S')}, nproc={os.cpu_count()}, loadavg={os.getloadavg()[0]:.2f}",
-             "| certificate | TLS | handshake | handshakes | reused | errors | per s (wall) | per server CPU-second |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| server | certificate | TLS | handshake | handshakes | reused | errors | per s (wall) "
+             "| per server CPU-second | resumed / full |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)
     with tempfile.TemporaryDirectory() as d:
         make_certs(d)
         for kind in ("rsa", "ec"):
-            port = free_port()
-            Path(f"{d}/s.toml").write_text(sluice_toml(
-                port, workers=a.workers, log_level="warn", listener='tls = "implicit"',
-                tables=f'[spool]\nkind = "discard"\n[limits]\nmax_connections_per_ip = 10000\n'
-                       f'[tls]\nmax_handshakes_per_worker = 1000\n[[tls.certificate]]\ncert = "{d}/{kind}.pem"\n'
-                       f'key = "{d}/{kind}.key"\n'))
-            proc = subprocess.Popen([a.bin, "run", "--config", f"{d}/s.toml"], stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.STDOUT, cwd=d)
+            servers = [("sluice", *start_sluice(a, d, kind))]
+            if a.peer == "nginx":
+                servers.append(("nginx", *start_nginx(d, kind)))
             try:
-                for _ in range(100):
-                    try:
-                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                        break
-                    except OSError:
-                        time.sleep(0.05)
+                for _, port, _ in servers:
+                    wait_port(port)
                 for version in ("1.2", "1.3"):
+                    full = {}
+                    # Server by server within each case, so both see the same machine.
                     for resumed in (False, True):
-                        if a.client == "python":
-                            r = run_case(port, f"{d}/ca.pem", version, resumed, a.secs, a.clients, proc.pid)
-                        else:
-                            r = run_case_loadgen(a.loadgen, port, version, resumed, a.secs, a.clients, proc.pid)
-                        line = (f"| {'RSA-2048' if kind == 'rsa' else 'ECDSA P-256'} | {version} | "
-                                f"{'resumed' if resumed else 'full'} | {r['handshakes']} | {r['reused']} | "
-                                f"{r['errors']} | {r['per_s']:.0f} | {r['per_cpu_s']:.0f} |")
-                        lines.append(line)
-                        print(line, flush=True)
+                        for name, port, proc in servers:
+                            if a.client == "python":
+                                r = run_case(port, f"{d}/ca.pem", version, resumed, a.secs, a.clients, proc.pid)
+                            else:
+                                r = run_case_loadgen(a.loadgen, port, version, resumed, a.secs, a.clients, proc.pid)
+                            ratio = ""
+                            if not resumed:
+                                full[name] = r["per_cpu_s"]
+                            elif full.get(name):
+                                ratio = f"{r['per_cpu_s'] / full[name]:.2f}"
+                            line = (f"| {name} | {'RSA-2048' if kind == 'rsa' else 'ECDSA P-256'} | {version} | "
+                                    f"{'resumed' if resumed else 'full'} | {r['handshakes']} | {r['reused']} | "
+                                    f"{r['errors']} | {r['per_s']:.0f} | {r['per_cpu_s']:.0f} | {ratio} |")
+                            lines.append(line)
+                            print(line, flush=True)
             finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+                for _, _, proc in servers:
+                    proc.terminate()
+                    proc.wait(timeout=30)
     if a.out:
         Path(a.out).write_text("\n".join(lines) + "\n")
+
+
+def nginx_version():
+    out = subprocess.run([str(NGINX), "-v"], capture_output=True, text=True)
+    return (out.stderr or out.stdout).strip().rsplit("/", 1)[-1]
 
 
 if __name__ == "__main__":
