@@ -14,6 +14,7 @@
 #include "filters/dmarc_history.hpp"
 #include "filters/filter_chain.hpp"
 #include "gateway/config_loader.hpp"
+#include "gateway/export_directories.hpp"
 #include "gateway/listener.hpp"
 #include "gateway/log.hpp"
 #include "gateway/services.hpp"
@@ -124,6 +125,7 @@ class Process {
     auto cfg = services_.config.load();
     log_info("started").field("config", cfg->source).field("workers", static_cast<std::uint64_t>(workers_.size()))
         .field("spool", std::string(services_.spool->kind())).field("listeners", static_cast<std::uint64_t>(listeners_.size()));
+    log_export_directory_problems(*cfg);
 
     asio::signal_set signals(main_, SIGTERM, SIGINT, SIGHUP);
     std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
@@ -274,6 +276,7 @@ class Process {
       listeners_[key] = std::move(ls);
     }
     log_info("reloaded").field("config", path_);
+    log_export_directory_problems(*load.config);
   }
 
   // The metrics endpoint stays where it started: moving it would make a

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gateway/config_loader.hpp"
+#include "gateway/export_directories.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/queue_command.hpp"
 #include "tls/context_registry.hpp"
@@ -80,6 +81,11 @@ int main(int argc, char** argv) {
       std::cerr << config_path << ": tls: " << tls_error << "\n";
       return 1;
     }
+    // Warnings only: the queue retries until such a directory is usable.
+    for (const auto& p : sluice::gateway::check_export_directories(*loaded.config))
+      std::cerr << config_path << ": warning: " << p.owner << " \"" << p.name << "\""
+                << (p.owner == "policy" ? " quarantine" : "") << ": directory " << p.directory << " " << p.problem
+                << " (recipients sent there are deferred until it is usable)\n";
     std::cout << config_path << ": OK\n";
     return 0;
   }

@@ -67,6 +67,26 @@ def test_check_config_good_file(tmp_path):
     assert r.returncode == 0 and not (tmp_path / "spool").exists()
 
 
+def test_check_config_warns_of_an_export_directory_it_cannot_use(tmp_path):
+    # A warning, not an error: the queue defers those recipients until the
+    # directory is usable, so the config itself is fine.
+    cfg = tmp_path / "routes.toml"
+    (tmp_path / "a-file").write_text("x")
+    cfg.write_text(render_toml(config_tables(
+        free_port(),
+        route=[{"name": "scan", "action": "queuefile", "directory": str(tmp_path / "missing")},
+               {"name": "ok", "action": "queuefile", "directory": str(tmp_path)}],
+        policy=[{"name": "spam", "phase": "data", "quarantine": str(tmp_path / "a-file")}])))
+    r = sluice_cmd("check-config", "--config", cfg)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"{cfg}: OK\n"
+    assert r.stderr.splitlines() == [
+        f'{cfg}: warning: route "scan": directory {tmp_path / "missing"} does not exist '
+        "(recipients sent there are deferred until it is usable)",
+        f'{cfg}: warning: policy "spam" quarantine: directory {tmp_path / "a-file"} is not a directory '
+        "(recipients sent there are deferred until it is usable)"]
+
+
 def test_check_config_reports_every_problem_with_its_position(tmp_path):
     bad = tmp_path / "bad.toml"
     text = (

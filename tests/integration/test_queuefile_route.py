@@ -3,6 +3,7 @@ Exim -H/-D pair in the route's directory, and a real Exim 4.96 that lists,
 shows and delivers it (as MailScanner would hand it over: copy into Exim's
 input/). Recipients on other domains stay queued for relay."""
 import re
+import signal
 import smtplib
 import time
 
@@ -78,6 +79,9 @@ def test_unwritable_directory_defers_then_delivers_after_retry(sluice, tmp_path)
     outdir = tmp_path / "missing"
     gw = sluice.start(queue={"retry_first": "1s"},
                       route=[{"name": "scanner", "action": "queuefile", "directory": str(outdir)}])
+    # Said at start, before any mail defers (docs/configuration.md, [[route]] directory).
+    assert re.search(r'event=export_directory_unusable route=scanner directory=\S*missing problem="does not exist"',
+                     gw.log()), gw.log()[-2000:]
     with smtplib.SMTP("127.0.0.1", gw.port, timeout=10 * SLOW) as c:
         c.sendmail("a@src.test", ["b@example.test"], "Subject: later\r\n\r\nbody\r\n")
     assert wait_until(lambda: "event=deferred" in gw.log(), timeout=10)
@@ -109,3 +113,16 @@ def test_route_domains_from_an_lmdb_lookup(sluice, tmp_path):
     with smtplib.SMTP("127.0.0.1", gw.port, timeout=10 * SLOW) as c:
         c.sendmail("a@src.test", ["z@discard.test"], "Subject: later\r\n\r\nbody\r\n")
     assert wait_until(lambda: any(r[0]["state"] == "deferred" for r in gw.queued().values()), timeout=10), gw.log()[-2000:]
+
+
+def test_reload_names_an_unusable_quarantine_directory(sluice, tmp_path):
+    gw = sluice.start()
+    assert "export_directory_unusable" not in gw.log()
+    tables = dict(gw.tables)
+    tables["policy"] = [{"name": "spam", "phase": "data", "quarantine": str(tmp_path / "nowhere")}]
+    gw.rewrite_config(tables)
+    gw.signal(signal.SIGHUP)
+    gw.wait_log("event=reloaded")
+    gw.wait_log("event=export_directory_unusable")
+    assert re.search(r'event=export_directory_unusable policy=spam directory=\S*nowhere problem="does not exist"',
+                     gw.log()), gw.log()[-2000:]
