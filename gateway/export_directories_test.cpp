@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 
 namespace sluice::gateway {
 namespace {
@@ -16,7 +17,9 @@ struct TempDir {
   std::string path;
   TempDir() {
     char tmpl[] = "/tmp/sluice-exportdir-XXXXXX";
-    path = ::mkdtemp(tmpl);
+    const char* made = ::mkdtemp(tmpl);
+    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
+    path = made;
   }
   ~TempDir() { fs::remove_all(path); }
 };

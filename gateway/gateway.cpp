@@ -123,9 +123,10 @@ class Process {
     health_.set_listening(true);
     if (http_) http_->start();
     auto cfg = services_.config.load();
+    // Before "started": whoever waits for that line sees these too.
+    log_export_directory_problems(*cfg);
     log_info("started").field("config", cfg->source).field("workers", static_cast<std::uint64_t>(workers_.size()))
         .field("spool", std::string(services_.spool->kind())).field("listeners", static_cast<std::uint64_t>(listeners_.size()));
-    log_export_directory_problems(*cfg);
 
     asio::signal_set signals(main_, SIGTERM, SIGINT, SIGHUP);
     std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {

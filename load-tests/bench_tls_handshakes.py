@@ -197,9 +197,9 @@ def main():
         make_certs(d)
         for kind in ("rsa", "ec"):
             servers = [("sluice", *start_sluice(a, d, kind))]
-            if a.peer == "nginx":
-                servers.append(("nginx", *start_nginx(d, kind)))
             try:
+                if a.peer == "nginx":
+                    servers.append(("nginx", *start_nginx(d, kind)))
                 for _, port, _ in servers:
                     wait_port(port)
                 for version in ("1.2", "1.3"):
@@ -224,7 +224,12 @@ def main():
             finally:
                 for _, _, proc in servers:
                     proc.terminate()
-                    proc.wait(timeout=30)
+                for _, _, proc in servers:
+                    try:
+                        proc.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
     if a.out:
         Path(a.out).write_text("\n".join(lines) + "\n")
 
