@@ -128,17 +128,7 @@ class Process {
     log_info("started").field("config", cfg->source).field("workers", static_cast<std::uint64_t>(workers_.size()))
         .field("spool", std::string(services_.spool->kind())).field("listeners", static_cast<std::uint64_t>(listeners_.size()));
 
-    asio::signal_set signals(main_, SIGTERM, SIGINT, SIGHUP);
-    std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
-      if (ec) return;
-      if (sig == SIGHUP) {
-        reload();
-        signals.async_wait(on_signal);
-      } else {
-        begin_drain();
-      }
-    };
-    signals.async_wait(on_signal);
+    wait_for_signal();
     schedule_tls_check();
     main_.run();
     for (auto& w : workers_) w->stop_and_join();
@@ -305,6 +295,21 @@ class Process {
         .field("plaintext_discarded", t.starttls_plaintext_discarded.load());
   }
 
+  // SIGHUP reloads and waits again; SIGTERM or SIGINT drains. A signal that
+  // came while the process was starting was queued by signals_ and is
+  // handled here, once everything is up.
+  void wait_for_signal() {
+    signals_.async_wait([this](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        reload();
+        wait_for_signal();
+      } else {
+        begin_drain();
+      }
+    });
+  }
+
   // Certificate, key, OCSP and ticket-key files are polled (stat) here on the
   // main thread, never on a worker.
   void schedule_tls_check() {
@@ -350,6 +355,10 @@ class Process {
 
   std::string path_;
   asio::io_context main_{1};
+  // Registered first, so that a SIGHUP (a config map updated just as a pod
+  // starts) or a SIGTERM during start-up is queued instead of taking the
+  // signal's default action, which would end the process.
+  asio::signal_set signals_{main_, SIGTERM, SIGINT, SIGHUP};
   asio::steady_timer timer_{main_};
   asio::steady_timer tls_timer_{main_};
   tls::ContextRegistry tls_;  // before services_ and the workers: sessions use its contexts

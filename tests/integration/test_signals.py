@@ -15,7 +15,7 @@ import smtplib
 import socket
 import time
 
-from conftest import SLOW, Raw, free_port, spool_tmp_files, wait_until
+from conftest import SLOW, Gateway, Raw, free_port, spool_tmp_files, wait_until
 
 
 def begin_data(port, rcpts=1):
@@ -346,3 +346,50 @@ def test_sighup_refuses_a_listener_on_another_gateways_port(sluice):
         assert accepts(other.port)
     assert other.log().count("event=connect ") == 8
     assert gw.log().count("event=connect ") == 1  # rcpt_limit_seen's own session
+
+
+def unstarted(sluice, name):
+    """A gateway with the default test config, not started yet."""
+    gw = Gateway(sluice.tmp / name, sluice.config())
+    sluice.all.append(gw)  # stopped by the fixture whatever happens
+    return gw
+
+
+def signal_while_starting(gw, sig):
+    """Starts gw and sends sig as soon as the log shows the process object
+    exists ("event=dns", logged before listeners, spool and workers are
+    opened). Returns whether "event=started" was already logged by then,
+    i.e. whether the signal missed the start-up it is meant to hit."""
+    gw.start(wait=False)
+    deadline = time.time() + 15 * SLOW
+    while "event=dns" not in gw.log():
+        assert gw.proc.poll() is None, gw.log()[-3000:]
+        assert time.time() < deadline, gw.log()[-3000:]
+        time.sleep(0.0002)
+    gw.signal(sig)
+    return "event=started" in gw.log()
+
+
+def test_sighup_during_start_up_is_a_reload_once_running(sluice):
+    # Before: the handler was installed after "started", so a SIGHUP in that
+    # gap (a config map updated as the pod starts) ended the process.
+    for attempt in range(5):
+        gw = unstarted(sluice, f"hup{attempt}")
+        too_late = signal_while_starting(gw, signal.SIGHUP)
+        gw.wait_log("event=reloaded")
+        assert gw.proc.poll() is None
+        assert accepts(gw.port)
+        log = gw.log()
+        assert log.index("event=started") < log.index("event=reloaded")
+        gw.stop()
+        if not too_late:
+            return
+    raise AssertionError("in 5 tries the SIGHUP never came before 'started': the start-up gap was not tested")
+
+
+def test_sigterm_during_start_up_drains_once_running(sluice):
+    gw = unstarted(sluice, "term")
+    signal_while_starting(gw, signal.SIGTERM)
+    assert wait_exit(gw, 10) == 0, gw.log()[-3000:]
+    log = gw.log()
+    assert "event=draining" in log and "event=stopped" in log
