@@ -21,7 +21,7 @@ test_pkgs=(python3 python3-pytest python3-yaml python3-cryptography swaks openss
   libnet-ssleay-perl nginx-light libnginx-mod-mail haproxy
   clang libclang-rt-14-dev iproute2 procps exim4-daemon-light unbound
   libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase
-  prometheus gnuplot-nox python3-dkim python3-nacl opendkim-tools)
+  prometheus gnuplot-nox python3-dkim python3-nacl opendkim-tools strace)
 
 pkgs=("${build_pkgs[@]}")
 [[ $what == test ]] && pkgs+=("${test_pkgs[@]}")

@@ -215,6 +215,12 @@ WOLFSSL_CTX* make_ctx(const gateway::TlsCertificateConfig& cc, const gateway::Tl
     wolfSSL_CTX_free(ctx);
     return nullptr;
   };
+  // Debian builds wolfSSL with OpenSSL-compatible defaults, and those turn
+  // SSL_MODE_AUTO_RETRY on: inside a handshake, a "would block" from the
+  // non-blocking recv() was retried ten times on the spot, eleven system
+  // calls while the client computes its next flight. The coroutine waits for
+  // the socket instead (protocol/tls_stream.cpp).
+  wolfSSL_CTX_clear_mode(ctx, SSL_MODE_AUTO_RETRY);
   if (wolfSSL_CTX_SetMinVersion(ctx, tls.min_version == "1.3" ? WOLFSSL_TLSV1_3 : WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS)
     return fail("cannot set the minimum TLS version " + tls.min_version);
   if (wolfSSL_CTX_set_cipher_list(ctx, tls.ciphers.c_str()) != WOLFSSL_SUCCESS)

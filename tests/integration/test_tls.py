@@ -5,6 +5,7 @@ plaintext-injection class (CVE-2011-0411); bad input (garbage instead of a
 ClientHello, a stalled handshake, STARTTLS twice or inside a transaction);
 REQUIRETLS (RFC 8689). Certificates come from a test CA made here."""
 import shutil
+import signal
 import smtplib
 import socket
 import ssl
@@ -273,6 +274,80 @@ def test_implicit_tls_banner_is_not_held_back_by_nagle(sluice, pki, version):
     # A Nagle wait is never shorter than the 40 ms delayed-ACK timer, so
     # the fastest of seven handshakes tells even on a loaded machine.
     assert min(took) < 0.035, [f"{t * 1000:.1f} ms" for t in took]
+
+
+def attach_strace(pid, out):
+    """strace following every thread of pid, recvfrom only, written to out;
+    returns once it is attached. Skips when this machine forbids ptrace."""
+    st = subprocess.Popen([need("strace"), "-f", "-e", "trace=recvfrom", "-p", str(pid), "-o", str(out)],
+                          stderr=subprocess.PIPE, text=True)
+    line = st.stderr.readline()
+    if "attached" not in line:
+        st.kill()
+        st.wait()
+        if "Operation not permitted" in line:
+            pytest.skip(f"this machine does not allow ptrace, which the test needs: {line.strip()}")
+        raise AssertionError(f"strace did not attach: {line!r}")
+    return st
+
+
+def hold_back_second_flight(port, ctx):
+    """Sends a ClientHello and reads the server's answer until the client's
+    next flight is ready, then holds that flight back for a moment, so the
+    server waits in the middle of the handshake; then sends it and returns
+    the banner."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = ctx.wrap_bio(incoming, outgoing, server_hostname="mx.sluice.test")
+    with socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW) as s:
+
+        def feed():
+            data = s.recv(65536)
+            assert data, "the server closed during the handshake"
+            incoming.write(data)
+
+        with pytest.raises(ssl.SSLWantReadError):
+            client.do_handshake()
+        s.sendall(outgoing.read())  # the ClientHello
+        while True:
+            feed()
+            try:
+                client.do_handshake()  # TLS 1.3: done once the server's Finished is in
+                break
+            except ssl.SSLWantReadError:
+                if outgoing.pending:  # TLS 1.2: the client's key exchange and Finished are ready
+                    break
+        time.sleep(0.3)  # the client "computes": the server must wait, not poll
+        s.sendall(outgoing.read())
+        banner = b""
+        while b"\r\n" not in banner:
+            try:
+                banner += client.read(512)  # finishes a TLS 1.2 handshake first
+            except ssl.SSLWantReadError:
+                feed()
+        return banner
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_handshake_waits_for_the_client_without_polling(sluice, pki, tmp_path, version):
+    """Debian's wolfSSL is built with OpenSSL-compatible defaults, which turn
+    on SSL_MODE_AUTO_RETRY: inside a handshake each "would block" from the
+    non-blocking socket was retried ten times on the spot, eleven recv()
+    calls every time the server waited for the client's next flight. Sluice
+    turns the mode off and waits for the socket with the event loop."""
+    gw = start_tls_gateway(sluice, pki, mode="implicit")
+    trace = tmp_path / "recvfrom.trace"
+    st = attach_strace(gw.proc.pid, trace)
+    try:
+        banner = hold_back_second_flight(gw.port, pki.client_context(version))
+    finally:
+        st.send_signal(signal.SIGINT)
+        st.wait(timeout=10)
+    assert banner.startswith(b"220 mx.sluice.test"), banner
+    calls = [l for l in trace.read_text().splitlines() if "recvfrom(" in l]
+    would_block = [l for l in calls if "EAGAIN" in l]
+    # One "would block" while the client holds its flight back (two if the
+    # ClientHello's read came early); eleven or more with AUTO_RETRY.
+    assert 1 <= len(would_block) <= 3, "\n".join(calls)
 
 
 def test_garbage_instead_of_client_hello(sluice, pki):
