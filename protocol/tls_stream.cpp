@@ -1,12 +1,19 @@
 // The TLS session drives wolfSSL directly on the connection's socket: its
-// I/O callbacks recv() and send() on the non-blocking descriptor, and when
-// wolfSSL wants more (WANT_READ / WANT_WRITE) the coroutine waits for the
-// socket to become ready with Asio and calls again. No BIO pair and no
-// record buffers of our own: an idle session costs what wolfSSL keeps for
-// it (its input buffer shrinks back after each record), not four 17 KiB
-// buffers as with Asio's ssl::stream (docs/benchmarks.md, finding 6). Reads
-// take all the socket has into a per-thread buffer and keep what wolfSSL
-// did not ask for yet (the stash), so a record costs one recv(), not two.
+// I/O callbacks hand wolfSSL bytes already read and send() on the
+// non-blocking descriptor, and when wolfSSL wants more (WANT_READ /
+// WANT_WRITE) the coroutine waits with Asio and calls again. No BIO pair and
+// no record buffers of our own: an idle session costs what wolfSSL keeps for
+// it (its input buffer shrinks back after each record) and a 2 KiB landing
+// buffer, not four 17 KiB buffers as with Asio's ssl::stream
+// (docs/benchmarks.md, finding 6).
+//
+// Waiting for input is an Asio read into the landing buffer, not an
+// async_wait: a read keeps Asio's epoll registration as it is (async_wait
+// re-arms it with an epoll_ctl each time), and once Asio has seen the socket
+// drained the read waits without trying recv() first. A read that fills the
+// landing buffer means more may be queued: the callback then reads the rest
+// straight into a per-thread buffer and keeps what wolfSSL did not ask for
+// yet (the stash), so bulk data does not go 2 KiB at a time.
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfio.h>
@@ -40,6 +47,9 @@ constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 // One TLS record with its header and the most a cipher adds (RFC 8446 5.2),
 // and the start of the next.
 constexpr std::size_t kReadAhead = 16 * 1024 + 256 + 5 + 4096;
+// A ClientHello (OpenSSL's are 200-600 bytes; a post-quantum key share
+// makes about 1.8 KiB) or a flight of small records: commands, Finished.
+constexpr std::size_t kLanding = 2048;
 thread_local unsigned handshakes_running = 0;
 
 // What the socket said last, as the I/O callbacks saw it: wolfSSL folds a
@@ -64,8 +74,8 @@ class WolfTlsStream final : public TlsStream {
                                         std::string_view already_read) override {
     asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
     if (already_read.empty()) {
-      const Wait w = co_await wait_for(asio::socket_base::wait_read, timer);
-      if (w == Wait::ready) read_client_hello();
+      const Wait w = co_await wait_for_input(timer);
+      if (w == Wait::ready) note_client_hello(whole_client_hello());
     } else {
       stash_.assign(already_read);
       note_client_hello(already_read);
@@ -179,12 +189,26 @@ class WolfTlsStream final : public TlsStream {
  private:
   enum class Wait { ready, timeout, interrupted, failed };
 
-  // The I/O callbacks: the descriptor is non-blocking, so "would block"
-  // becomes WANT_READ / WANT_WRITE and the coroutine waits with Asio.
+  // The I/O callbacks. wolfSSL gets what the last wait read (the landing
+  // buffer), then the stash; a recv() of its own only while the socket may
+  // still hold more. Otherwise "would block" becomes WANT_READ / WANT_WRITE
+  // and the coroutine waits with Asio.
   static int on_recv(WOLFSSL*, char* buf, int size, void* ctx) {
     auto* self = static_cast<WolfTlsStream*>(ctx);
     const auto want = static_cast<std::size_t>(size);
+    if (self->landing_at_ < self->landing_len_) {
+      const std::size_t n = std::min(self->landing_len_ - self->landing_at_, want);
+      std::memcpy(buf, self->landing_.data() + self->landing_at_, n);
+      self->landing_at_ += n;
+      return static_cast<int>(n);
+    }
     if (self->stash_at_ < self->stash_.size()) return static_cast<int>(self->take_stash(buf, want));
+    if (self->input_end_ != LastIo::none) {
+      self->last_io_ = self->input_end_;
+      if (self->input_end_ == LastIo::eof) return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+      return self->input_end_ == LastIo::reset ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
+    }
+    if (!self->socket_may_hold_more_) return WOLFSSL_CBIO_ERR_WANT_READ;
     // wolfSSL reads a record in two steps, its 5-byte header and then its
     // body, and a client's flight is often several records: one recv() of
     // all there is, kept here, saves most of those system calls.
@@ -192,6 +216,9 @@ class WolfTlsStream final : public TlsStream {
     for (;;) {
       const ssize_t n = ::recv(self->socket_.native_handle(), scratch.data(), scratch.size(), 0);
       if (n > 0) {
+        // Even a short read leaves socket_may_hold_more_ set: in a stream of
+        // records the next one is often in by the time wolfSSL asks, and
+        // finding out costs a recv(), where a wait costs a trip through Asio.
         const auto got = static_cast<std::size_t>(n);
         const std::size_t now = std::min(got, want);
         std::memcpy(buf, scratch.data(), now);
@@ -203,7 +230,10 @@ class WolfTlsStream final : public TlsStream {
         return WOLFSSL_CBIO_ERR_CONN_CLOSE;
       }
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return WOLFSSL_CBIO_ERR_WANT_READ;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        self->socket_may_hold_more_ = false;
+        return WOLFSSL_CBIO_ERR_WANT_READ;
+      }
       self->last_io_ = errno == ECONNRESET ? LastIo::reset : LastIo::error;
       return errno == ECONNRESET ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
     }
@@ -249,13 +279,38 @@ class WolfTlsStream final : public TlsStream {
   // wants, or say why not.
   asio::awaitable<Wait> wait_after(int r, asio::steady_timer& timer) {
     const int err = wolfSSL_get_error(ssl_, r);
-    if (err == WOLFSSL_ERROR_WANT_READ) co_return co_await wait_for(asio::socket_base::wait_read, timer);
-    if (err == WOLFSSL_ERROR_WANT_WRITE) co_return co_await wait_for(asio::socket_base::wait_write, timer);
+    if (err == WOLFSSL_ERROR_WANT_READ) co_return co_await wait_for_input(timer);
+    if (err == WOLFSSL_ERROR_WANT_WRITE) co_return co_await wait_for_writable(timer);
     co_return Wait::failed;
   }
 
-  asio::awaitable<Wait> wait_for(asio::socket_base::wait_type what, asio::steady_timer& timer) {
-    auto ready = socket_.async_wait(what, kAsTuple);
+  // Called only when wolfSSL has taken every byte read so far. The end of
+  // the input (EOF, a reset) is kept for on_recv to report to wolfSSL, as
+  // its own recv() would have.
+  asio::awaitable<Wait> wait_for_input(asio::steady_timer& timer) {
+    auto input = socket_.async_receive(asio::buffer(landing_), kAsTuple);
+    auto expiry = timer.async_wait(kAsTuple);
+    auto either = std::move(input) || std::move(expiry);
+    auto result = co_await std::move(either);
+    if (result.index() == 1) co_return Wait::timeout;
+    auto [ec, n] = std::get<0>(result);
+    if (ec == asio::error::operation_aborted) co_return Wait::interrupted;  // socket.cancel(): a drain
+    if (ec == asio::error::eof) {
+      input_end_ = LastIo::eof;
+    } else if (ec == asio::error::connection_reset) {
+      input_end_ = LastIo::reset;
+    } else if (ec) {
+      input_end_ = LastIo::error;
+    } else {
+      landing_len_ = n;
+      landing_at_ = 0;
+      socket_may_hold_more_ = n == landing_.size();
+    }
+    co_return Wait::ready;
+  }
+
+  asio::awaitable<Wait> wait_for_writable(asio::steady_timer& timer) {
+    auto ready = socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
     auto expiry = timer.async_wait(kAsTuple);
     auto either = std::move(ready) || std::move(expiry);
     auto result = co_await std::move(either);
@@ -274,18 +329,22 @@ class WolfTlsStream final : public TlsStream {
     return text[0] ? std::string(text) : "TLS error " + std::to_string(err);
   }
 
-  // wolfSSL does not show us the ClientHello, so read it first and look at
-  // it, then hand the same bytes to wolfSSL (the stash): did the client ask
-  // for a ticket, offer one, ask for OCSP (for the log), can it take an
-  // ECDSA certificate (to choose between an RSA and an ECDSA one)? A
-  // ClientHello split over several reads is simply not noted: the first
-  // certificate that fits the name is served.
-  void read_client_hello() {
-    std::array<char, kReadAhead>& buf = read_scratch();
-    const ssize_t n = ::recv(socket_.native_handle(), buf.data(), buf.size(), MSG_DONTWAIT);
-    if (n <= 0) return;  // EOF, reset or nothing after all: wolfSSL's own read will say
-    stash_.assign(buf.data(), static_cast<std::size_t>(n));
-    note_client_hello(stash_);
+  // wolfSSL does not show us the ClientHello, so it is read first and
+  // looked at, then wolfSSL gets the same bytes: did the client ask for a
+  // ticket, offer one, ask for OCSP (for the log), can it take an ECDSA
+  // certificate (to choose between an RSA and an ECDSA one)? A hello larger
+  // than the landing buffer is completed from the socket into the stash; one
+  // split over several packets is simply not noted: the first certificate
+  // that fits the name is served.
+  std::string_view whole_client_hello() {
+    if (!socket_may_hold_more_) return {landing_.data(), landing_len_};
+    std::array<char, kReadAhead>& more = read_scratch();
+    const ssize_t n = ::recv(socket_.native_handle(), more.data(), more.size(), MSG_DONTWAIT);
+    socket_may_hold_more_ = n == static_cast<ssize_t>(more.size());
+    stash_.assign(landing_.data(), landing_len_);
+    landing_len_ = landing_at_ = 0;
+    if (n > 0) stash_.append(more.data(), static_cast<std::size_t>(n));
+    return stash_;
   }
 
   void note_client_hello(std::string_view bytes) {
@@ -307,8 +366,13 @@ class WolfTlsStream final : public TlsStream {
   std::shared_ptr<tls::ServerContext> context_;   // the session's certificates live as long as it
   std::unique_ptr<tls::HandshakeNotes> notes_;    // written by the handshake callbacks
   WOLFSSL* ssl_;
-  std::string stash_;                             // read from the socket, not yet taken by wolfSSL
+  std::array<char, kLanding> landing_;            // what the last wait read ...
+  std::size_t landing_len_ = 0;
+  std::size_t landing_at_ = 0;                    // ... and how much wolfSSL has taken
+  std::string stash_;                             // read by on_recv, not yet taken by wolfSSL
   std::size_t stash_at_ = 0;                      // ... from here on
+  bool socket_may_hold_more_ = false;             // the last read filled its buffer
+  LastIo input_end_ = LastIo::none;               // how the input ended, seen by a wait
   LastIo last_io_ = LastIo::none;
 };
 

@@ -80,6 +80,36 @@ def test_smtplib_starttls_message_is_marked_esmtps(sluice, pki):
     assert "with ESMTPS (TLSv1.3 " in received, received
 
 
+@pytest.mark.parametrize("chunking", [False, True])
+def test_large_message_over_starttls_arrives_intact(sluice, pki, chunking):
+    """Megabytes of 16 KiB records: reads that fill the landing buffer go on
+    reading the socket directly, and every byte reaches the spool in order."""
+    gw = start_tls_gateway(sluice, pki)
+    lines = b"".join(b"%07d the quick brown fox jumps over the lazy dog %s\r\n" % (i, b"x" * (i % 50))
+                     for i in range(40000))
+    message = b"Subject: big over tls\r\n\r\n" + lines
+    with smtplib.SMTP("127.0.0.1", gw.port, local_hostname="client.test", timeout=30 * SLOW) as c:
+        c._host = "mx.sluice.test"
+        c.starttls(context=pki.client_context())
+        c.ehlo()
+        if chunking:
+            assert c.has_extn("chunking")
+            assert c.mail("a@sender.test")[0] == 250
+            assert c.rcpt("b@example.test")[0] == 250
+            for at in range(0, len(message), 1 << 20):
+                part = message[at:at + (1 << 20)]
+                last = at + len(part) >= len(message)
+                c.send(b"BDAT %d%s\r\n" % (len(part), b" LAST" if last else b"") + part)
+                assert c.getreply()[0] == 250
+        else:
+            c.sendmail("a@sender.test", ["b@example.test"], message)
+    gw.wait_log("event=accepted")
+    (rec, data), = gw.queued().values()
+    _, body = split_received(data)
+    assert len(message) > 2_500_000
+    assert body == message
+
+
 def test_gnutls_cli_starttls(sluice, pki):
     need("gnutls-cli")
     gw = start_tls_gateway(sluice, pki)
@@ -276,10 +306,10 @@ def test_implicit_tls_banner_is_not_held_back_by_nagle(sluice, pki, version):
     assert min(took) < 0.035, [f"{t * 1000:.1f} ms" for t in took]
 
 
-def attach_strace(pid, out):
-    """strace following every thread of pid, recvfrom only, written to out;
+def attach_strace(pid, out, calls="recvfrom"):
+    """strace following every thread of pid, tracing `calls`, written to out;
     returns once it is attached. Skips when this machine forbids ptrace."""
-    st = subprocess.Popen([need("strace"), "-f", "-e", "trace=recvfrom", "-p", str(pid), "-o", str(out)],
+    st = subprocess.Popen([need("strace"), "-f", "-e", f"trace={calls}", "-p", str(pid), "-o", str(out)],
                           stderr=subprocess.PIPE, text=True)
     line = st.stderr.readline()
     if "attached" not in line:
@@ -348,6 +378,34 @@ def test_handshake_waits_for_the_client_without_polling(sluice, pki, tmp_path, v
     # One "would block" while the client holds its flight back (two if the
     # ClientHello's read came early); eleven or more with AUTO_RETRY.
     assert 1 <= len(would_block) <= 3, "\n".join(calls)
+
+
+def test_waiting_for_a_tls_client_leaves_the_epoll_registration_alone(sluice, pki, tmp_path):
+    """A TLS session waits for input with an Asio read, as a plain one does:
+    an async_wait re-armed the descriptor with an epoll_ctl(MOD) every time
+    the session waited (the handshake, then each command)."""
+    gw = start_tls_gateway(sluice, pki, mode="implicit")
+    trace = tmp_path / "epoll.trace"
+    st = attach_strace(gw.proc.pid, trace, calls="epoll_ctl")
+    try:
+        s = tls_socket(gw.port, pki.client_context("1.3"), implicit=True)
+        f = s.makefile("rb")
+        assert f.readline().startswith(b"220 ")
+        for line in [b"EHLO client.test"] + [b"NOOP"] * 5:
+            s.sendall(line + b"\r\n")
+            while (reply := f.readline())[3:4] == b"-":
+                pass
+            assert reply.startswith(b"250"), reply
+        s.sendall(b"QUIT\r\n")
+        assert f.readline().startswith(b"221")
+        s.close()
+        gw.wait_log("event=disconnect")
+    finally:
+        st.send_signal(signal.SIGINT)
+        st.wait(timeout=10)
+    calls = [l for l in trace.read_text().splitlines() if "epoll_ctl(" in l]
+    assert any("EPOLL_CTL_ADD" in l for l in calls), calls  # the trace did see the session
+    assert not [l for l in calls if "EPOLL_CTL_MOD" in l], "\n".join(calls)
 
 
 def test_garbage_instead_of_client_hello(sluice, pki):
