@@ -4,6 +4,7 @@ and 1.3; RSA and ECDSA certificates chosen by SNI; the STARTTLS
 plaintext-injection class (CVE-2011-0411); bad input (garbage instead of a
 ClientHello, a stalled handshake, STARTTLS twice or inside a transaction);
 REQUIRETLS (RFC 8689). Certificates come from a test CA made here."""
+import re
 import shutil
 import signal
 import smtplib
@@ -373,7 +374,12 @@ def test_handshake_waits_for_the_client_without_polling(sluice, pki, tmp_path, v
         st.send_signal(signal.SIGINT)
         st.wait(timeout=10)
     assert banner.startswith(b"220 mx.sluice.test"), banner
-    calls = [l for l in trace.read_text().splitlines() if "recvfrom(" in l]
+    # Only the session's descriptor: the one whose first read was a TLS
+    # handshake record (anything else, a DNS socket say, is not this test's).
+    lines = trace.read_text().splitlines()
+    hello = next(l for l in lines if re.search(r'recvfrom\(\d+, "\\26\\3', l))
+    fd = re.search(r"recvfrom\((\d+),", hello).group(1)
+    calls = [l for l in lines if f"recvfrom({fd}," in l]
     would_block = [l for l in calls if "EAGAIN" in l]
     # One "would block" while the client holds its flight back (two if the
     # ClientHello's read came early); eleven or more with AUTO_RETRY.
@@ -386,7 +392,7 @@ def test_waiting_for_a_tls_client_leaves_the_epoll_registration_alone(sluice, pk
     the session waited (the handshake, then each command)."""
     gw = start_tls_gateway(sluice, pki, mode="implicit")
     trace = tmp_path / "epoll.trace"
-    st = attach_strace(gw.proc.pid, trace, calls="epoll_ctl")
+    st = attach_strace(gw.proc.pid, trace, calls="epoll_ctl,accept,accept4")
     try:
         s = tls_socket(gw.port, pki.client_context("1.3"), implicit=True)
         f = s.makefile("rb")
@@ -403,8 +409,12 @@ def test_waiting_for_a_tls_client_leaves_the_epoll_registration_alone(sluice, pk
     finally:
         st.send_signal(signal.SIGINT)
         st.wait(timeout=10)
-    calls = [l for l in trace.read_text().splitlines() if "epoll_ctl(" in l]
-    assert any("EPOLL_CTL_ADD" in l for l in calls), calls  # the trace did see the session
+    lines = trace.read_text().splitlines()
+    # Only the session's descriptor, the one accept() returned.
+    fds = [m.group(1) for l in lines if (m := re.search(r"accept4?\(.*\) = (\d+)$", l))]
+    assert len(fds) == 1, lines
+    calls = [l for l in lines if f"epoll_ctl(" in l and re.search(rf"EPOLL_CTL_\w+, {fds[0]},", l)]
+    assert any("EPOLL_CTL_ADD" in l for l in calls), lines  # the trace did see the session
     assert not [l for l in calls if "EPOLL_CTL_MOD" in l], "\n".join(calls)
 
 
