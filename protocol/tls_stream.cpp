@@ -9,8 +9,8 @@
 //
 // Waiting for input is an Asio read into the landing buffer, not an
 // async_wait: a read keeps Asio's epoll registration as it is (async_wait
-// re-arms it with an epoll_ctl each time), and once Asio has seen the socket
-// drained the read waits without trying recv() first. A read that fills the
+// re-arms it with an epoll_ctl each time); Asio tries the read once before it
+// waits for epoll, which is the one recv() a wait costs. A read that fills the
 // landing buffer means more may be queued: the callback then reads the rest
 // straight into a per-thread buffer and keeps what wolfSSL did not ask for
 // yet (the stash), so bulk data does not go 2 KiB at a time.
@@ -28,6 +28,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cassert>
 #include <cerrno>
 #include <algorithm>
 #include <cstring>
@@ -288,6 +289,9 @@ class WolfTlsStream final : public TlsStream {
   // the input (EOF, a reset) is kept for on_recv to report to wolfSSL, as
   // its own recv() would have.
   asio::awaitable<Wait> wait_for_input(asio::steady_timer& timer) {
+    // The read lands over landing_: bytes still in it or in the stash would
+    // be lost or reordered.
+    assert(landing_at_ == landing_len_ && stash_at_ == stash_.size());
     auto input = socket_.async_receive(asio::buffer(landing_), kAsTuple);
     auto expiry = timer.async_wait(kAsTuple);
     auto either = std::move(input) || std::move(expiry);
@@ -333,14 +337,19 @@ class WolfTlsStream final : public TlsStream {
   // looked at, then wolfSSL gets the same bytes: did the client ask for a
   // ticket, offer one, ask for OCSP (for the log), can it take an ECDSA
   // certificate (to choose between an RSA and an ECDSA one)? A hello larger
-  // than the landing buffer is completed from the socket into the stash; one
-  // split over several packets is simply not noted: the first certificate
-  // that fits the name is served.
+  // than the landing buffer is completed with what the socket already holds;
+  // one whose rest has not arrived yet (more than one TCP segment on a real
+  // network, about 1.4 KiB) is not noted: the first certificate that fits
+  // the name is served.
   std::string_view whole_client_hello() {
     if (!socket_may_hold_more_) return {landing_.data(), landing_len_};
     std::array<char, kReadAhead>& more = read_scratch();
     const ssize_t n = ::recv(socket_.native_handle(), more.data(), more.size(), MSG_DONTWAIT);
     socket_may_hold_more_ = n == static_cast<ssize_t>(more.size());
+    // The end of the input, kept for on_recv as a wait would keep it: a reset
+    // read here is not there to be read again.
+    if (n == 0) input_end_ = LastIo::eof;
+    if (n < 0 && errno == ECONNRESET) input_end_ = LastIo::reset;
     stash_.assign(landing_.data(), landing_len_);
     landing_len_ = landing_at_ = 0;
     if (n > 0) stash_.append(more.data(), static_cast<std::size_t>(n));

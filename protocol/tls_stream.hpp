@@ -1,6 +1,6 @@
 // tls_stream.hpp — a TLS server session over the connection's TCP socket
-// (wolfSSL driven directly on the non-blocking socket, Asio waiting for
-// readiness), with the same read/write calls as the plain socket in
+// (wolfSSL driven directly on the non-blocking socket, the coroutine waiting
+// with Asio reads), with the same read/write calls as the plain socket in
 // connection_io.hpp, so the connection does not care which one it talks
 // through.
 //
@@ -8,7 +8,9 @@
 // tls_stream.cpp is the one translation unit of protocol/ that knows them.
 // Contract: the socket must outlive the stream. handshake() is called once;
 // reads and writes only after it succeeded. Every operation has a deadline,
-// and results are values (IoResult), never exceptions.
+// and results are values (IoResult), never exceptions. After a timeout the
+// stream is done: input that raced the timer may have been read and dropped,
+// so the caller ends the session (as every caller does).
 // Bounded cost: at most tls.max_handshakes_per_worker handshakes run at once
 // on one worker thread (try_begin_handshake()); the rest are refused, so a
 // flood of ClientHellos cannot starve the sessions already there

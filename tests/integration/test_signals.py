@@ -358,16 +358,18 @@ def unstarted(sluice, name):
 def signal_while_starting(gw, sig):
     """Starts gw and sends sig as soon as the log shows the process object
     exists ("event=dns", logged before listeners, spool and workers are
-    opened). Returns whether "event=started" was already logged by then,
-    i.e. whether the signal missed the start-up it is meant to hit."""
+    opened). Returns whether "event=started" was already logged just before
+    the signal went, i.e. whether it surely missed the start-up it is meant
+    to hit."""
     gw.start(wait=False)
     deadline = time.time() + 15 * SLOW
     while "event=dns" not in gw.log():
         assert gw.proc.poll() is None, gw.log()[-3000:]
         assert time.time() < deadline, gw.log()[-3000:]
         time.sleep(0.0002)
+    too_late = "event=started" in gw.log()
     gw.signal(sig)
-    return "event=started" in gw.log()
+    return too_late
 
 
 def test_sighup_during_start_up_is_a_reload_once_running(sluice):
