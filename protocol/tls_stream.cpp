@@ -53,8 +53,9 @@ constexpr std::size_t kReadAhead = 16 * 1024 + 256 + 5 + 4096;
 constexpr std::size_t kLanding = 2048;
 thread_local unsigned handshakes_running = 0;
 
-// What the socket said last, as the I/O callbacks saw it: wolfSSL folds a
-// reset and an EOF into errors that do not tell them apart.
+// How the socket's input ended (or a send failed), as a wait or an I/O
+// callback saw it: wolfSSL folds a reset and an EOF into errors that do not
+// tell them apart.
 enum class LastIo { none, eof, reset, error };
 
 class WolfTlsStream final : public TlsStream {
@@ -191,9 +192,10 @@ class WolfTlsStream final : public TlsStream {
   enum class Wait { ready, timeout, interrupted, failed };
 
   // The I/O callbacks. wolfSSL gets what the last wait read (the landing
-  // buffer), then the stash; a recv() of its own only while the socket may
-  // still hold more. Otherwise "would block" becomes WANT_READ / WANT_WRITE
-  // and the coroutine waits with Asio.
+  // buffer), then the stash, refilled by a recv() of its own only while the
+  // socket may still hold more; then how the input ended, if it has.
+  // Otherwise "would block" becomes WANT_READ / WANT_WRITE and the coroutine
+  // waits with Asio.
   static int on_recv(WOLFSSL*, char* buf, int size, void* ctx) {
     auto* self = static_cast<WolfTlsStream*>(ctx);
     const auto want = static_cast<std::size_t>(size);
@@ -203,41 +205,34 @@ class WolfTlsStream final : public TlsStream {
       self->landing_at_ += n;
       return static_cast<int>(n);
     }
+    if (self->stash_at_ == self->stash_.size() && self->socket_may_hold_more_) self->refill_stash();
     if (self->stash_at_ < self->stash_.size()) return static_cast<int>(self->take_stash(buf, want));
-    if (self->input_end_ != LastIo::none) {
-      self->last_io_ = self->input_end_;
-      if (self->input_end_ == LastIo::eof) return WOLFSSL_CBIO_ERR_CONN_CLOSE;
-      return self->input_end_ == LastIo::reset ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
-    }
-    if (!self->socket_may_hold_more_) return WOLFSSL_CBIO_ERR_WANT_READ;
-    // wolfSSL reads a record in two steps, its 5-byte header and then its
-    // body, and a client's flight is often several records: one recv() of
-    // all there is, kept here, saves most of those system calls.
+    if (self->last_io_ == LastIo::eof) return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+    if (self->last_io_ == LastIo::reset) return WOLFSSL_CBIO_ERR_CONN_RST;
+    if (self->last_io_ == LastIo::error) return WOLFSSL_CBIO_ERR_GENERAL;
+    return WOLFSSL_CBIO_ERR_WANT_READ;
+  }
+
+  // wolfSSL reads a record in two steps, its 5-byte header and then its
+  // body, and a client's flight is often several records: one recv() of all
+  // there is, kept in the stash, saves most of those system calls. Even a
+  // short read leaves socket_may_hold_more_ set: in a stream of records the
+  // next one is often in by the time wolfSSL asks, and finding out costs a
+  // recv(), where a wait costs a trip through Asio.
+  void refill_stash() {
     std::array<char, kReadAhead>& scratch = read_scratch();
-    for (;;) {
-      const ssize_t n = ::recv(self->socket_.native_handle(), scratch.data(), scratch.size(), 0);
-      if (n > 0) {
-        // Even a short read leaves socket_may_hold_more_ set: in a stream of
-        // records the next one is often in by the time wolfSSL asks, and
-        // finding out costs a recv(), where a wait costs a trip through Asio.
-        const auto got = static_cast<std::size_t>(n);
-        const std::size_t now = std::min(got, want);
-        std::memcpy(buf, scratch.data(), now);
-        if (got > now) self->stash_.assign(scratch.data() + now, got - now);
-        return static_cast<int>(now);
-      }
-      if (n == 0) {
-        self->last_io_ = LastIo::eof;
-        return WOLFSSL_CBIO_ERR_CONN_CLOSE;
-      }
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        self->socket_may_hold_more_ = false;
-        return WOLFSSL_CBIO_ERR_WANT_READ;
-      }
-      self->last_io_ = errno == ECONNRESET ? LastIo::reset : LastIo::error;
-      return errno == ECONNRESET ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
+    ssize_t n;
+    do {
+      n = ::recv(socket_.native_handle(), scratch.data(), scratch.size(), MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+      stash_.append(scratch.data(), static_cast<std::size_t>(n));
+      return;
     }
+    socket_may_hold_more_ = false;
+    if (n == 0) last_io_ = LastIo::eof;
+    else if (errno == ECONNRESET) last_io_ = LastIo::reset;
+    else if (errno != EAGAIN && errno != EWOULDBLOCK) last_io_ = LastIo::error;
   }
 
   // Where a read lands before its bytes are handed out: one per thread, so
@@ -286,8 +281,8 @@ class WolfTlsStream final : public TlsStream {
   }
 
   // Called only when wolfSSL has taken every byte read so far. The end of
-  // the input (EOF, a reset) is kept for on_recv to report to wolfSSL, as
-  // its own recv() would have.
+  // the input (EOF, a reset) is kept in last_io_ for on_recv to report to
+  // wolfSSL, as its own recv() would have.
   asio::awaitable<Wait> wait_for_input(asio::steady_timer& timer) {
     // The read lands over landing_: bytes still in it or in the stash would
     // be lost or reordered.
@@ -300,11 +295,11 @@ class WolfTlsStream final : public TlsStream {
     auto [ec, n] = std::get<0>(result);
     if (ec == asio::error::operation_aborted) co_return Wait::interrupted;  // socket.cancel(): a drain
     if (ec == asio::error::eof) {
-      input_end_ = LastIo::eof;
+      last_io_ = LastIo::eof;
     } else if (ec == asio::error::connection_reset) {
-      input_end_ = LastIo::reset;
+      last_io_ = LastIo::reset;
     } else if (ec) {
-      input_end_ = LastIo::error;
+      last_io_ = LastIo::error;
     } else {
       landing_len_ = n;
       landing_at_ = 0;
@@ -343,16 +338,9 @@ class WolfTlsStream final : public TlsStream {
   // the name is served.
   std::string_view whole_client_hello() {
     if (!socket_may_hold_more_) return {landing_.data(), landing_len_};
-    std::array<char, kReadAhead>& more = read_scratch();
-    const ssize_t n = ::recv(socket_.native_handle(), more.data(), more.size(), MSG_DONTWAIT);
-    socket_may_hold_more_ = n == static_cast<ssize_t>(more.size());
-    // The end of the input, kept for on_recv as a wait would keep it: a reset
-    // read here is not there to be read again.
-    if (n == 0) input_end_ = LastIo::eof;
-    if (n < 0 && errno == ECONNRESET) input_end_ = LastIo::reset;
     stash_.assign(landing_.data(), landing_len_);
     landing_len_ = landing_at_ = 0;
-    if (n > 0) stash_.append(more.data(), static_cast<std::size_t>(n));
+    refill_stash();
     return stash_;
   }
 
@@ -381,7 +369,6 @@ class WolfTlsStream final : public TlsStream {
   std::string stash_;                             // read by on_recv, not yet taken by wolfSSL
   std::size_t stash_at_ = 0;                      // ... from here on
   bool socket_may_hold_more_ = false;             // the last read filled its buffer
-  LastIo input_end_ = LastIo::none;               // how the input ended, seen by a wait
   LastIo last_io_ = LastIo::none;
 };
 
