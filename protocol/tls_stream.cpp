@@ -75,13 +75,14 @@ class WolfTlsStream final : public TlsStream {
   asio::awaitable<TlsOutcome> handshake(std::chrono::steady_clock::duration timeout,
                                         std::string_view already_read) override {
     asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    std::string_view hello;
     if (already_read.empty()) {
-      const Wait w = co_await wait_for_input(timer);
-      if (w == Wait::ready) note_client_hello(whole_client_hello());
+      if (co_await wait_for_input(timer) == Wait::ready) hello = co_await read_client_hello(timer);
     } else {
       stash_.assign(already_read);
-      note_client_hello(already_read);
+      hello = co_await read_client_hello(timer);
     }
+    note_client_hello(hello);
     TlsOutcome out;
     auto& counters = metrics::tls_counters();
     for (;;) {
@@ -287,6 +288,13 @@ class WolfTlsStream final : public TlsStream {
     // The read lands over landing_: bytes still in it or in the stash would
     // be lost or reordered.
     assert(landing_at_ == landing_len_ && stash_at_ == stash_.size());
+    co_return co_await receive_into_landing(timer);
+  }
+
+  // The wait itself, for wait_for_input() and for the rest of a ClientHello
+  // (whose first part is then in the stash, not yet given to wolfSSL).
+  asio::awaitable<Wait> receive_into_landing(asio::steady_timer& timer) {
+    assert(landing_at_ == landing_len_);
     auto input = socket_.async_receive(asio::buffer(landing_), kAsTuple);
     auto expiry = timer.async_wait(kAsTuple);
     auto either = std::move(input) || std::move(expiry);
@@ -331,17 +339,40 @@ class WolfTlsStream final : public TlsStream {
   // wolfSSL does not show us the ClientHello, so it is read first and
   // looked at, then wolfSSL gets the same bytes: did the client ask for a
   // ticket, offer one, ask for OCSP (for the log), can it take an ECDSA
-  // certificate (to choose between an RSA and an ECDSA one)? A hello larger
-  // than the landing buffer is completed with what the socket already holds;
-  // one whose rest has not arrived yet (more than one TCP segment on a real
-  // network, about 1.4 KiB) is not noted: the first certificate that fits
-  // the name is served.
-  std::string_view whole_client_hello() {
-    if (!socket_may_hold_more_) return {landing_.data(), landing_len_};
-    stash_.assign(landing_.data(), landing_len_);
-    landing_len_ = landing_at_ = 0;
-    refill_stash();
-    return stash_;
+  // certificate (to choose between an RSA and an ECDSA one)? The first read
+  // may hold only part of it: a hello longer than the landing buffer, or one
+  // longer than a TCP segment (about 1.4 KiB on a real network; a
+  // post-quantum key share makes about 1.8 KiB) whose second segment was
+  // not in yet. Then the rest is read into the stash, within the handshake's
+  // deadline, until the record its header announces is whole: a hello not
+  // seen whole would get the first certificate that fits the name, an ECDSA
+  // one even for a client that takes only RSA.
+  asio::awaitable<std::string_view> read_client_hello(asio::steady_timer& timer) {
+    if (stash_.empty()) {
+      const std::string_view first(landing_.data(), landing_len_);
+      if (!socket_may_hold_more_ && first.size() >= first_record_size(first)) co_return first;
+      stash_.assign(first);
+      landing_len_ = landing_at_ = 0;
+    }
+    if (socket_may_hold_more_) refill_stash();
+    while (stash_.size() < first_record_size(stash_) && last_io_ == LastIo::none) {
+      if (co_await receive_into_landing(timer) != Wait::ready) break;  // the deadline, a drain
+      stash_.append(landing_.data(), landing_len_);
+      landing_len_ = landing_at_ = 0;
+      if (socket_may_hold_more_) refill_stash();
+    }
+    co_return stash_;
+  }
+
+  // How many bytes make the first record whole, as its header says (RFC
+  // 8446 5.1: type 22 for a handshake, length at most 2^14). Anything else
+  // is whole as it is: wolfSSL refuses it.
+  static std::size_t first_record_size(std::string_view bytes) {
+    constexpr std::size_t kHeader = 5, kMaxPlaintext = 16384;
+    if (bytes.empty() || static_cast<std::uint8_t>(bytes[0]) != 22) return bytes.size();
+    if (bytes.size() < kHeader) return kHeader;
+    const std::size_t len = (static_cast<std::uint8_t>(bytes[3]) << 8) | static_cast<std::uint8_t>(bytes[4]);
+    return len > kMaxPlaintext ? bytes.size() : kHeader + len;
   }
 
   void note_client_hello(std::string_view bytes) {

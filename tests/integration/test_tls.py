@@ -16,7 +16,7 @@ import time
 import pytest
 
 from conftest import SLOW, Raw, free_port, greet, split_received
-from tls_support import Pki, need, s_client, served_subject, tls_socket, tls_tables
+from tls_support import Pki, need, s_client, served_subject, tls_socket, tls_tables, tls_with_split_client_hello
 
 
 @pytest.fixture(scope="module")
@@ -437,6 +437,37 @@ def test_a_client_hello_larger_than_the_landing_buffer_is_read_whole(sluice, pki
     gw.wait_log("event=tls ")
     line = next(l for l in gw.log().splitlines() if "event=tls " in l)
     assert "resumption=SA" in line, line
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_a_client_hello_in_two_segments_is_read_whole(sluice, pki, version):
+    """On a real network a hello longer than one TCP segment often arrives
+    in two reads; it is completed (within the handshake deadline) before it
+    is looked at: here the client asked for a ticket, "A"."""
+    gw = start_tls_gateway(sluice, pki, mode="implicit")
+    banner, tls = tls_with_split_client_hello(gw.port, pki.client_context(version), first_part=60, pause=0.3 * SLOW,
+                                              server_hostname="mx.sluice.test")
+    assert banner.startswith("220 mx.sluice.test"), banner
+    assert tls.version() == f"TLSv{version}"
+    gw.wait_log("event=tls ")
+    line = next(l for l in gw.log().splitlines() if "event=tls " in l)
+    assert "resumption=SA" in line, line
+
+
+def test_an_rsa_only_client_whose_hello_comes_in_two_segments_gets_the_rsa_certificate(sluice, pki):
+    """With an ECDSA and an RSA certificate for one name, ECDSA first, the
+    choice needs the whole hello: a client with only RSA suites must not be
+    handed the ECDSA certificate because its hello came in two reads."""
+    rsa, ec = pki.leaf("pair.sluice.test", "rsa"), pki.leaf("pair.sluice.test", "ec")
+    names = ["pair.sluice.test"]
+    gw = sluice.start(**tls_tables([(*ec, names, {}), (*rsa, names, {})], mode="implicit"))
+    ctx = pki.client_context("1.2")
+    ctx.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
+    banner, tls = tls_with_split_client_hello(gw.port, ctx, first_part=40, pause=0.3 * SLOW,
+                                              server_hostname="pair.sluice.test")
+    assert banner.startswith("220 "), banner
+    assert tls.getpeercert(binary_form=True) == ssl.PEM_cert_to_DER_cert(open(rsa[0]).read())
+    assert tls.cipher()[0] == "ECDHE-RSA-AES128-GCM-SHA256"
 
 
 def test_garbage_instead_of_client_hello(sluice, pki):

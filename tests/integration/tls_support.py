@@ -5,6 +5,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import time
 from pathlib import Path
 
 from conftest import SLOW, free_port
@@ -119,3 +120,53 @@ def tls_socket(port, ctx, server_hostname="mx.sluice.test", implicit=False):
         assert f.readline().startswith(b"220 2.0.0")
     s = ctx.wrap_socket(raw, server_hostname=server_hostname)
     return s
+
+
+def tls_with_split_client_hello(port, ctx, first_part, pause, server_hostname=None):
+    """Implicit TLS through Python's ssl on memory buffers, so the test owns
+    the bytes on the wire: the ClientHello goes out as `first_part` bytes,
+    then, `pause` seconds later, the rest (two TCP segments, as a hello
+    longer than one segment arrives on a real network). Returns the banner
+    line read through TLS and the ssl.SSLObject (its certificate, version);
+    raises ssl.SSLError when the handshake fails."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
+    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_hostname=server_hostname)
+    try:
+        try:  # the first call only writes the ClientHello
+            tls.do_handshake()
+            raise AssertionError("a handshake cannot finish before the server answers")
+        except ssl.SSLWantReadError:
+            pass
+        hello = outgoing.read()
+        assert 0 < first_part < len(hello), (first_part, len(hello))
+        raw.sendall(hello[:first_part])
+        time.sleep(pause)
+        raw.sendall(hello[first_part:])
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                pass
+            finally:
+                if outgoing.pending:
+                    raw.sendall(outgoing.read())
+            data = raw.recv(65536)
+            if not data:
+                raise ssl.SSLError("the server closed the connection during the handshake")
+            incoming.write(data)
+        banner = b""
+        while not banner.endswith(b"\r\n"):
+            try:
+                banner += tls.read(4096)
+            except ssl.SSLWantReadError:
+                data = raw.recv(65536)
+                if not data:
+                    break
+                incoming.write(data)
+        return banner.decode(errors="replace"), tls
+    finally:
+        raw.close()
+
