@@ -589,42 +589,23 @@ def test_check_config_reads_the_certificate_files(sluice, pki, tmp_path):
     assert p.returncode == 1 and "does not match" in p.stderr, p.stderr
 
 
-def test_implicit_tls_behind_proxy_header_in_the_same_packet(sluice, pki):
+@pytest.mark.parametrize("hello_in_two_parts", [False, True])
+def test_implicit_tls_behind_proxy_header_in_the_same_packet(sluice, pki, hello_in_two_parts):
     # haproxy's send-proxy in front of a port-465 listener: the PROXY header
     # and the ClientHello can arrive in one read; the handshake must get the
-    # ClientHello bytes read together with the header.
+    # ClientHello bytes read together with the header, and when only part of
+    # the hello came with it, the rest before the hello is looked at.
     gw = start_tls_gateway(sluice, pki, listener=[{
         "name": "smtp", "address": "127.0.0.1", "port": free_port(), "tls": "implicit",
         "proxy_protocol": True, "proxy_trusted": ["127.0.0.1/32"]}])
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = pki.client_context().wrap_bio(incoming, outgoing, server_hostname="mx.sluice.test")
-    with pytest.raises(ssl.SSLWantReadError):
-        tls.do_handshake()
-    client_hello = outgoing.read()
-    sock = socket.create_connection(("127.0.0.1", gw.port), timeout=10 * SLOW)
-    sock.sendall(b"PROXY TCP4 198.51.100.7 127.0.0.1 40000 465\r\n" + client_hello)
-    while True:  # pump the handshake through the memory BIOs
-        try:
-            tls.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            if outgoing.pending:
-                sock.sendall(outgoing.read())
-            data = sock.recv(65536)
-            assert data, "server closed during the handshake"
-            incoming.write(data)
-    if outgoing.pending:
-        sock.sendall(outgoing.read())
-    banner = b""
-    while b"\r\n" not in banner:
-        try:
-            banner += tls.read(4096)
-        except ssl.SSLWantReadError:
-            incoming.write(sock.recv(65536))
-    assert banner.startswith(b"220 mx.sluice.test"), banner
-    sock.close()
+    banner, _ = tls_with_split_client_hello(gw.port, pki.client_context("1.2"),
+                                            first_part=50 if hello_in_two_parts else None, pause=0.3 * SLOW,
+                                            server_hostname="mx.sluice.test",
+                                            prefix=b"PROXY TCP4 198.51.100.7 127.0.0.1 40000 465\r\n")
+    assert banner.startswith("220 mx.sluice.test"), banner
     gw.wait_log("event=tls ")
-    assert "198.51.100.7" in gw.log()
+    line = next(l for l in gw.log().splitlines() if "event=tls " in l)
+    assert "198.51.100.7" in line and "resumption=SA" in line, line
 
 
 def test_drain_reaches_an_idle_tls_session(sluice, pki):

@@ -122,13 +122,14 @@ def tls_socket(port, ctx, server_hostname="mx.sluice.test", implicit=False):
     return s
 
 
-def tls_with_split_client_hello(port, ctx, first_part, pause, server_hostname=None):
+def tls_with_split_client_hello(port, ctx, first_part=None, pause=0.0, server_hostname=None, prefix=b""):
     """Implicit TLS through Python's ssl on memory buffers, so the test owns
-    the bytes on the wire: the ClientHello goes out as `first_part` bytes,
-    then, `pause` seconds later, the rest (two TCP segments, as a hello
-    longer than one segment arrives on a real network). Returns the banner
-    line read through TLS and the ssl.SSLObject (its certificate, version);
-    raises ssl.SSLError when the handshake fails."""
+    the bytes on the wire: `prefix` (a PROXY header, say) and the ClientHello
+    go out in one write, or, with `first_part`, that many bytes of the hello
+    and, `pause` seconds later, the rest (two TCP segments, as a hello longer
+    than one segment arrives on a real network). Returns the banner line read
+    through TLS and the ssl.SSLObject (its certificate, version); raises
+    ssl.SSLError when the handshake fails."""
     raw = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
     raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
@@ -140,10 +141,13 @@ def tls_with_split_client_hello(port, ctx, first_part, pause, server_hostname=No
         except ssl.SSLWantReadError:
             pass
         hello = outgoing.read()
-        assert 0 < first_part < len(hello), (first_part, len(hello))
-        raw.sendall(hello[:first_part])
-        time.sleep(pause)
-        raw.sendall(hello[first_part:])
+        if first_part is None:
+            raw.sendall(prefix + hello)
+        else:
+            assert 0 < first_part < len(hello), (first_part, len(hello))
+            raw.sendall(prefix + hello[:first_part])
+            time.sleep(pause)
+            raw.sendall(hello[first_part:])
         while True:
             try:
                 tls.do_handshake()
