@@ -50,8 +50,7 @@ class Connection {
   boost::asio::awaitable<bool> flush();
   // TLS (server_connection_tls.cpp): the handshake after STARTTLS or, for an
   // implicit-TLS listener, before the banner.
-  // slot_taken: the caller already holds one of the worker's handshake slots.
-  boost::asio::awaitable<Flow> start_tls(bool implicit, bool slot_taken);
+  boost::asio::awaitable<Flow> start_tls(bool implicit);
   boost::asio::awaitable<Flow> handle_starttls(const Step& step);
   void note_client_certificate(const tls::PeerCertificate& peer);
   // The socket or the TLS stream, whichever the session runs on now.

@@ -119,7 +119,7 @@ asio::awaitable<void> Connection::run() {
   // Implicit TLS (RFC 8314 3.3): the handshake comes first, the banner after
   // it. The early-talker check does not apply: the ClientHello is expected.
   const bool implicit_tls = ctx_.listener->tls == gateway::TlsMode::implicit;
-  const Flow first = implicit_tls ? co_await start_tls(true, false) : check_early_talker();
+  const Flow first = implicit_tls ? co_await start_tls(true) : check_early_talker();
   if (first == Flow::go_on) {
     queue(server_.greeting());
     log_info("connect")

@@ -37,22 +37,21 @@ asio::awaitable<IoResult> Connection::stream_write_all(std::string_view data, st
 }
 
 asio::awaitable<Connection::Flow> Connection::handle_starttls(const Step& step) {
-  // Bounded handshake work per worker: over the cap, say so before the 220
-  // (RFC 3207 4: 454 for a temporary reason); the client may go on in clear
-  // or try later.
-  if (!try_begin_handshake(cfg_.tls.max_handshakes_per_worker)) {
+  // Bounded handshake work per worker: when every slot is taken now, say so
+  // before the 220 (RFC 3207 4: 454 for a temporary reason); the client may
+  // go on in clear or try later. (The slot itself is taken when the
+  // ClientHello is in; should the last one go in between, the connection
+  // is closed then, as for implicit TLS.)
+  if (handshake_slots_full(cfg_.tls.max_handshakes_per_worker)) {
+    TlsCounters::add(metrics::tls_counters().handshakes_refused_busy);
     Reply busy(454, "4.7.0", "TLS not available due to temporary reason");
     log_reject(busy, "STARTTLS");
     queue(busy);
     co_return Flow::go_on;
   }
-  // The slot is ours from here: start_tls() gives it back.
   queue(step.reply);
   const bool flushed = co_await flush();
-  if (!flushed) {
-    end_handshake();
-    co_return Flow::stop;
-  }
+  if (!flushed) co_return Flow::stop;
   if (!in_.empty()) {
     TlsCounters::add(metrics::tls_counters().starttls_plaintext_discarded);
     gateway::log_warn("starttls_pipelined")
@@ -62,25 +61,17 @@ asio::awaitable<Connection::Flow> Connection::handle_starttls(const Step& step) 
         .field("effect", "discarded");
     in_.consume(in_.size());
   }
-  const Flow flow = co_await start_tls(false, true);
+  const Flow flow = co_await start_tls(false);
   co_return flow;
 }
 
-asio::awaitable<Connection::Flow> Connection::start_tls(bool implicit, bool slot_taken) {
+asio::awaitable<Connection::Flow> Connection::start_tls(bool implicit) {
   if (!ctx_.tls) {  // cannot happen for a configured listener; never fall back to clear text
-    if (slot_taken) end_handshake();
     end_reason_ = "no TLS context";
     co_return Flow::stop;
   }
-  if (!slot_taken && !try_begin_handshake(cfg_.tls.max_handshakes_per_worker)) {
-    end_reason_ = "TLS busy";
-    gateway::log_warn("tls_refused").field("conn", session_.id).field("H", session_.host_for_log())
-        .field("reason", "max_handshakes_per_worker");
-    co_return Flow::stop;  // implicit TLS: nothing can be said in clear
-  }
   auto stream = TlsStream::make(socket_, ctx_.tls);
   if (!stream) {
-    end_handshake();
     end_reason_ = "TLS session not created";
     co_return Flow::stop;
   }
@@ -88,8 +79,17 @@ asio::awaitable<Connection::Flow> Connection::start_tls(bool implicit, bool slot
   // with the header. After STARTTLS the buffer was emptied (discarded) above.
   const std::string already(in_.peek());
   in_.consume(in_.size());
-  const TlsOutcome tls = co_await stream->handshake(cfg_.tls.handshake_timeout, already);
-  end_handshake();
+  const TlsOutcome tls =
+      co_await stream->handshake(cfg_.tls.handshake_timeout, already, cfg_.tls.max_handshakes_per_worker);
+  if (tls.busy) {
+    end_reason_ = "TLS busy";
+    gateway::log_warn("tls_refused")
+        .field("conn", session_.id)
+        .field("H", session_.host_for_log())
+        .field("mode", implicit ? "implicit" : "starttls")
+        .field("reason", "max_handshakes_per_worker");
+    co_return Flow::stop;  // nothing can be said in clear any more
+  }
   if (!tls.ok) {
     end_reason_ = tls.timed_out ? "TLS handshake timeout" : "TLS handshake failed";
     out_.clear();  // nothing more can be said in clear after the 220

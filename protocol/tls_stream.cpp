@@ -53,6 +53,29 @@ constexpr std::size_t kReadAhead = 16 * 1024 + 256 + 5 + 4096;
 constexpr std::size_t kLanding = 2048;
 thread_local unsigned handshakes_running = 0;
 
+// One of the worker's handshake slots, given back when it goes.
+class HandshakeSlot {
+ public:
+  HandshakeSlot() = default;
+  HandshakeSlot(const HandshakeSlot&) = delete;
+  HandshakeSlot& operator=(const HandshakeSlot&) = delete;
+  ~HandshakeSlot() {
+    if (taken_) --handshakes_running;
+  }
+  bool take(unsigned limit) {
+    if (handshakes_running >= limit) {
+      TlsCounters::add(metrics::tls_counters().handshakes_refused_busy);
+      return false;
+    }
+    ++handshakes_running;
+    taken_ = true;
+    return true;
+  }
+
+ private:
+  bool taken_ = false;
+};
+
 // How the socket's input ended (or a send failed), as a wait or an I/O
 // callback saw it: wolfSSL folds a reset and an EOF into errors that do not
 // tell them apart.
@@ -73,7 +96,7 @@ class WolfTlsStream final : public TlsStream {
   WolfTlsStream& operator=(const WolfTlsStream&) = delete;
 
   asio::awaitable<TlsOutcome> handshake(std::chrono::steady_clock::duration timeout,
-                                        std::string_view already_read) override {
+                                        std::string_view already_read, unsigned max_running) override {
     asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
     std::string_view hello;
     if (already_read.empty()) {
@@ -82,9 +105,23 @@ class WolfTlsStream final : public TlsStream {
       stash_.assign(already_read);
       hello = co_await read_client_hello(timer);
     }
-    note_client_hello(hello);
     TlsOutcome out;
     auto& counters = metrics::tls_counters();
+    // The work starts with a whole ClientHello: from here the session holds
+    // one of the worker's slots (or none is left, and it is refused). A
+    // hello that never completes ends in the wait below, at the deadline,
+    // without a slot. Garbage is whole as it is (first_record_size()) and
+    // goes to wolfSSL to be refused.
+    const bool whole = !hello.empty() && hello.size() >= first_record_size(hello);
+    HandshakeSlot slot;
+    if (whole) {
+      if (!slot.take(max_running)) {
+        out.busy = true;
+        out.error = "max_handshakes_per_worker";
+        co_return out;
+      }
+      note_client_hello(hello);
+    }
     for (;;) {
       const int r = wolfSSL_accept(ssl_);
       if (r == WOLFSSL_SUCCESS) break;
@@ -421,17 +458,6 @@ std::unique_ptr<TlsStream> TlsStream::make(asio::ip::tcp::socket& socket, std::s
   return std::make_unique<WolfTlsStream>(socket, std::move(context), std::move(notes), ssl);
 }
 
-bool try_begin_handshake(unsigned limit) {
-  if (handshakes_running >= limit) {
-    TlsCounters::add(metrics::tls_counters().handshakes_refused_busy);
-    return false;
-  }
-  ++handshakes_running;
-  return true;
-}
-
-void end_handshake() {
-  if (handshakes_running > 0) --handshakes_running;
-}
+bool handshake_slots_full(unsigned limit) { return handshakes_running >= limit; }
 
 }  // namespace sluice::protocol

@@ -12,9 +12,10 @@
 // stream is done: input that raced the timer may have been read and dropped,
 // so the caller ends the session (as every caller does).
 // Bounded cost: at most tls.max_handshakes_per_worker handshakes run at once
-// on one worker thread (try_begin_handshake()); the rest are refused, so a
-// flood of ClientHellos cannot starve the sessions already there
-// (docs/architecture.md, "TLS handshake cost").
+// on one worker thread, counted from the moment a whole ClientHello is in
+// (the handshake takes its slot then); the rest are refused, so a flood of
+// ClientHellos cannot starve the sessions already there, and connections
+// that send nothing hold no slot (docs/architecture.md, "TLS handshake cost").
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -36,6 +37,7 @@ struct TlsOutcome {
   std::string version;       // "TLSv1.3"
   std::string cipher;        // OpenSSL's name: "ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_128_GCM_SHA256"
   bool resumed = false;
+  bool busy = false;         // refused: the worker's handshake slots were all taken
   tls::HandshakeNotes notes;
   tls::PeerCertificate peer;  // when tls.client_ca_file asked for one
   // The cipher as the log shows it: "*" appended when the session was resumed.
@@ -54,9 +56,11 @@ class TlsStream {
 
   // `already_read`: bytes of the ClientHello read before the stream existed
   // (behind a PROXY header on an implicit-TLS listener); never plaintext
-  // that followed STARTTLS, which the caller discards.
+  // that followed STARTTLS, which the caller discards. `max_running`: the
+  // worker's cap; the slot is taken once the ClientHello is whole (before
+  // that the handshake costs no CPU) and given back when this returns.
   virtual boost::asio::awaitable<TlsOutcome> handshake(std::chrono::steady_clock::duration timeout,
-                                                       std::string_view already_read) = 0;
+                                                       std::string_view already_read, unsigned max_running) = 0;
   virtual boost::asio::awaitable<IoResult> read_some(std::span<char> buf,
                                                      std::chrono::steady_clock::duration timeout) = 0;
   // Decrypted bytes already buffered in the TLS layer, without waiting
@@ -72,10 +76,9 @@ class TlsStream {
   virtual boost::asio::awaitable<std::string> await_peer_close(std::chrono::steady_clock::duration timeout) = 0;
 };
 
-// Per worker thread: true and counted when another handshake may start now;
-// end_handshake() when it is over. (A count per event-loop thread, not per
-// session: it is what bounds the loop's CPU time spent in handshakes.)
-bool try_begin_handshake(unsigned limit);
-void end_handshake();
+// Per worker thread: are all `limit` handshake slots taken now? (STARTTLS
+// says 454 then, before its 220.) A count per event-loop thread, not per
+// session: it is what bounds the loop's CPU time spent in handshakes.
+bool handshake_slots_full(unsigned limit);
 
 }  // namespace sluice::protocol

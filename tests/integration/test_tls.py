@@ -16,7 +16,8 @@ import time
 import pytest
 
 from conftest import SLOW, Raw, free_port, greet, split_received
-from tls_support import Pki, need, s_client, served_subject, tls_socket, tls_tables, tls_with_split_client_hello
+from tls_support import (Pki, client_hello, need, s_client, served_subject, tls_socket, tls_tables,
+                         tls_with_split_client_hello)
 
 
 @pytest.fixture(scope="module")
@@ -563,18 +564,57 @@ def test_handshake_cap_per_worker(sluice, pki):
                            listener=[{"name": "smtp", "address": "127.0.0.1", "port": free_port(), "tls": "starttls"},
                                      {"name": "smtps", "address": "127.0.0.1", "port": implicit_port,
                                       "tls": "implicit"}])
+    # A whole ClientHello, then silence: the server answers it and waits for
+    # the client's next flight, holding the worker's only handshake slot.
     staller = Raw(implicit_port)
-    staller.send(b"\x16\x03\x01\x00\x80")  # holds the worker's only handshake slot
+    staller.send(client_hello(pki))
     time.sleep(0.3)
     r = greet(gw.port)
     r.expect("STARTTLS", 454, "4.7.0")  # RFC 3207 4: TLS not available for a temporary reason
     r.expect("NOOP", 250)               # the session goes on in clear
+    # A whole hello that finds every slot taken: refused, the connection closed.
+    late = Raw(implicit_port)
+    late.send(client_hello(pki))
+    assert late.closed(timeout=5)
+    gw.wait_log("event=tls_refused")
+    assert "mode=implicit" in next(l for l in gw.log().splitlines() if "event=tls_refused" in l)
     assert staller.closed(timeout=5)  # the stalled handshake times out and frees the slot
     r.expect("STARTTLS", 220, "2.0.0")
     s = pki.client_context().wrap_socket(r.s, server_hostname="mx.sluice.test")
     s.sendall(b"EHLO c.test\r\n")
     assert s.recv(4096).startswith(b"250-mx.sluice.test")
     s.close()
+
+
+@pytest.mark.parametrize("mode", ["implicit", "starttls"])
+def test_connections_without_a_whole_client_hello_hold_no_handshake_slot(sluice, pki, mode):
+    """The cap bounds handshake work, which starts with a whole ClientHello:
+    connections that send nothing after connecting (or after STARTTLS), or
+    half a hello, must not keep real clients out (before, each held a slot
+    until the handshake deadline)."""
+    gw = start_tls_gateway(sluice, pki, workers=1, mode=mode,
+                           tls={"max_handshakes_per_worker": 1, "handshake_timeout": f"{int(10 * SLOW)}s"})
+
+    def ready_for_tls():
+        if mode == "implicit":
+            return Raw(gw.port)
+        r = greet(gw.port)
+        r.expect("STARTTLS", 220, "2.0.0")
+        return r
+
+    silent, half = ready_for_tls(), ready_for_tls()
+    half.send(client_hello(pki)[:40])
+    time.sleep(0.3)
+    s = tls_socket(gw.port, pki.client_context(), implicit=mode == "implicit")
+    if mode == "implicit":
+        assert s.recv(512).startswith(b"220 mx.sluice.test")
+    else:
+        s.sendall(b"EHLO c.test\r\n")
+        assert s.recv(4096).startswith(b"250-mx.sluice.test")
+    s.close()
+    assert "tls_refused" not in gw.log() and "454" not in gw.log()
+    silent.s.close()
+    half.s.close()
 
 
 def test_check_config_reads_the_certificate_files(sluice, pki, tmp_path):

@@ -122,6 +122,17 @@ def tls_socket(port, ctx, server_hostname="mx.sluice.test", implicit=False):
     return s
 
 
+def client_hello(pki, version="1.2", server_hostname="mx.sluice.test"):
+    """The bytes of a real ClientHello, from Python's ssl on memory buffers."""
+    outgoing = ssl.MemoryBIO()
+    tls = pki.client_context(version).wrap_bio(ssl.MemoryBIO(), outgoing, server_hostname=server_hostname)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:  # the hello is written; it waits for the server's answer
+        return outgoing.read()
+    raise AssertionError("a handshake cannot finish before the server answers")
+
+
 def tls_with_split_client_hello(port, ctx, first_part=None, pause=0.0, server_hostname=None, prefix=b""):
     """Implicit TLS through Python's ssl on memory buffers, so the test owns
     the bytes on the wire: `prefix` (a PROXY header, say) and the ClientHello
