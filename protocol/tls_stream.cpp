@@ -32,6 +32,7 @@
 #include <cerrno>
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "metrics/tls_counters.hpp"
 #include "tls/client_hello.hpp"
@@ -98,30 +99,33 @@ class WolfTlsStream final : public TlsStream {
   asio::awaitable<TlsOutcome> handshake(std::chrono::steady_clock::duration timeout,
                                         std::string_view already_read, unsigned max_running) override {
     asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-    std::string_view hello;
-    if (already_read.empty()) {
-      if (co_await wait_for_input(timer) == Wait::ready) hello = co_await read_client_hello(timer);
-    } else {
-      stash_.assign(already_read);
-      hello = co_await read_client_hello(timer);
-    }
+    const Hello hello = co_await read_client_hello(timer, already_read);
     TlsOutcome out;
     auto& counters = metrics::tls_counters();
-    // The work starts with a whole ClientHello: from here the session holds
-    // one of the worker's slots (or none is left, and it is refused). A
-    // hello that never completes ends in the wait below, at the deadline,
-    // without a slot. Garbage is whole as it is (first_record_size()) and
-    // goes to wolfSSL to be refused.
-    const bool whole = !hello.empty() && hello.size() >= first_record_size(hello);
-    HandshakeSlot slot;
-    if (whole) {
-      if (!slot.take(max_running)) {
-        out.busy = true;
-        out.error = "max_handshakes_per_worker";
-        co_return out;
-      }
-      note_client_hello(hello);
+    // wolfSSL is called only with a whole ClientHello: before that the
+    // handshake has cost no CPU and holds no slot, and whatever stops it
+    // (the deadline, a drain, the client leaving, bytes that are no hello)
+    // ends it here.
+    if (hello.end != HelloEnd::whole) {
+      out.timed_out = hello.end == HelloEnd::timeout;
+      out.error = out.timed_out                               ? "handshake timeout"
+                  : hello.end == HelloEnd::interrupted        ? "interrupted"
+                  : hello.end == HelloEnd::not_a_client_hello ? "not a TLS ClientHello"
+                  : last_io_ == LastIo::reset                 ? "connection reset by peer"
+                  : last_io_ == LastIo::eof                   ? "end of file"
+                                                              : "read error";
+      TlsCounters::add(out.timed_out ? counters.handshake_timeouts : counters.handshake_failures);
+      co_return out;
     }
+    // The work starts here: the session holds one of the worker's slots
+    // from now on, or none is left and it is refused.
+    HandshakeSlot slot;
+    if (!slot.take(max_running)) {
+      out.busy = true;
+      out.error = "max_handshakes_per_worker";
+      co_return out;
+    }
+    note_client_hello(hello.bytes);
     for (;;) {
       const int r = wolfSSL_accept(ssl_);
       if (r == WOLFSSL_SUCCESS) break;
@@ -332,6 +336,7 @@ class WolfTlsStream final : public TlsStream {
   // (whose first part is then in the stash, not yet given to wolfSSL).
   asio::awaitable<Wait> receive_into_landing(asio::steady_timer& timer) {
     assert(landing_at_ == landing_len_);
+    landing_len_ = landing_at_ = 0;  // all taken; an EOF or error leaves it empty
     auto input = socket_.async_receive(asio::buffer(landing_), kAsTuple);
     auto expiry = timer.async_wait(kAsTuple);
     auto either = std::move(input) || std::move(expiry);
@@ -383,33 +388,78 @@ class WolfTlsStream final : public TlsStream {
   // not in yet. Then the rest is read into the stash, within the handshake's
   // deadline, until the record its header announces is whole: a hello not
   // seen whole would get the first certificate that fits the name, an ECDSA
-  // one even for a client that takes only RSA.
-  asio::awaitable<std::string_view> read_client_hello(asio::steady_timer& timer) {
-    if (stash_.empty()) {
+  // one even for a client that takes only RSA. The stash holds at most the
+  // record (16 KiB and its header) and one landing buffer.
+  enum class HelloEnd { whole, not_a_client_hello, timeout, interrupted, input_ended };
+  struct Hello {
+    HelloEnd end;
+    std::string_view bytes;  // when whole: the record, and anything that came with it
+  };
+
+  asio::awaitable<Hello> read_client_hello(asio::steady_timer& timer, std::string_view already_read) {
+    if (already_read.empty()) {
+      const Wait w = co_await wait_for_input(timer);
+      if (w != Wait::ready) co_return Hello{hello_end(w), {}};
       const std::string_view first(landing_.data(), landing_len_);
-      if (!socket_may_hold_more_ && first.size() >= first_record_size(first)) co_return first;
+      const std::optional<std::size_t> need = hello_record_size(first);
+      if (!need) co_return Hello{HelloEnd::not_a_client_hello, {}};
+      if (first.size() >= *need && !socket_may_hold_more_) co_return Hello{HelloEnd::whole, first};
+      stash_.reserve(std::max(*need, first.size()));
       stash_.assign(first);
       landing_len_ = landing_at_ = 0;
+    } else {
+      stash_.assign(already_read);
     }
-    if (socket_may_hold_more_) refill_stash();
-    while (stash_.size() < first_record_size(stash_) && last_io_ == LastIo::none) {
-      if (co_await receive_into_landing(timer) != Wait::ready) break;  // the deadline, a drain
+    for (;;) {
+      const std::optional<std::size_t> need = hello_record_size(stash_);
+      if (!need) co_return Hello{HelloEnd::not_a_client_hello, {}};
+      if (stash_.size() >= *need) co_return Hello{HelloEnd::whole, stash_};
+      if (socket_may_hold_more_) {
+        read_missing(*need - stash_.size());
+        continue;
+      }
+      if (last_io_ != LastIo::none) co_return Hello{HelloEnd::input_ended, {}};
+      const Wait w = co_await receive_into_landing(timer);
+      if (w != Wait::ready) co_return Hello{hello_end(w), {}};
       stash_.append(landing_.data(), landing_len_);
       landing_len_ = landing_at_ = 0;
-      if (socket_may_hold_more_) refill_stash();
     }
-    co_return stash_;
+  }
+
+  static HelloEnd hello_end(Wait w) {
+    if (w == Wait::timeout) return HelloEnd::timeout;
+    if (w == Wait::interrupted) return HelloEnd::interrupted;
+    return HelloEnd::input_ended;
+  }
+
+  // Reads up to `missing` more bytes of the hello straight into the stash,
+  // no more: what follows the hello stays in the socket until wolfSSL asks.
+  void read_missing(std::size_t missing) {
+    const std::size_t have = stash_.size();
+    stash_.resize(have + missing);
+    ssize_t n;
+    do {
+      n = ::recv(socket_.native_handle(), stash_.data() + have, missing, MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    stash_.resize(have + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    socket_may_hold_more_ = false;  // whole now, or the next wait finds the rest
+    if (n == 0) last_io_ = LastIo::eof;
+    else if (n < 0 && errno == ECONNRESET) last_io_ = LastIo::reset;
+    else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) last_io_ = LastIo::error;
   }
 
   // How many bytes make the first record whole, as its header says (RFC
-  // 8446 5.1: type 22 for a handshake, length at most 2^14). Anything else
-  // is whole as it is: wolfSSL refuses it.
-  static std::size_t first_record_size(std::string_view bytes) {
+  // 8446 5.1): a handshake record (type 22) of 1 to 2^14 bytes. nullopt
+  // when the bytes cannot be the start of a ClientHello's record: they are
+  // refused without wolfSSL (which would take a length up to about 17 KiB
+  // and wait for it) and without a slot.
+  static std::optional<std::size_t> hello_record_size(std::string_view bytes) {
     constexpr std::size_t kHeader = 5, kMaxPlaintext = 16384;
-    if (bytes.empty() || static_cast<std::uint8_t>(bytes[0]) != 22) return bytes.size();
+    if (!bytes.empty() && static_cast<std::uint8_t>(bytes[0]) != 22) return std::nullopt;
     if (bytes.size() < kHeader) return kHeader;
     const std::size_t len = (static_cast<std::uint8_t>(bytes[3]) << 8) | static_cast<std::uint8_t>(bytes[4]);
-    return len > kMaxPlaintext ? bytes.size() : kHeader + len;
+    if (len == 0 || len > kMaxPlaintext) return std::nullopt;
+    return kHeader + len;
   }
 
   void note_client_hello(std::string_view bytes) {

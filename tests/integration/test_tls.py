@@ -16,6 +16,7 @@ import time
 import pytest
 
 from conftest import SLOW, Raw, free_port, greet, split_received
+from test_metrics import parse, scrape, value
 from tls_support import (Pki, client_hello, need, s_client, served_subject, tls_socket, tls_tables,
                          tls_with_split_client_hello)
 
@@ -578,6 +579,8 @@ def test_handshake_cap_per_worker(sluice, pki):
     assert late.closed(timeout=5)
     gw.wait_log("event=tls_refused")
     assert "mode=implicit" in next(l for l in gw.log().splitlines() if "event=tls_refused" in l)
+    # Counted once each: the 454 and this refusal.
+    assert value(parse(scrape(gw)), "sluice_tls_handshake_failures_total", reason="busy") == 2
     assert staller.closed(timeout=5)  # the stalled handshake times out and frees the slot
     r.expect("STARTTLS", 220, "2.0.0")
     s = pki.client_context().wrap_socket(r.s, server_hostname="mx.sluice.test")
@@ -615,6 +618,46 @@ def test_connections_without_a_whole_client_hello_hold_no_handshake_slot(sluice,
     assert "tls_refused" not in gw.log() and "454" not in gw.log()
     silent.s.close()
     half.s.close()
+
+
+@pytest.mark.parametrize("header", [b"\x16\x03\x01\x40\x01", b"\x16\x03\x01\x00\x00"],
+                         ids=["over 2^14", "empty"])
+def test_a_record_header_no_client_hello_can_have_is_refused_at_once(sluice, pki, header):
+    """A handshake record longer than 2^14 bytes, or empty, cannot hold a
+    ClientHello (RFC 8446 5.1). wolfSSL would wait for up to about 17 KiB;
+    the connection is closed at once instead, holding no slot meanwhile."""
+    gw = start_tls_gateway(sluice, pki, workers=1, mode="implicit",
+                           tls={"max_handshakes_per_worker": 1, "handshake_timeout": f"{int(10 * SLOW)}s"})
+    bad = Raw(gw.port)
+    t0 = time.time()
+    bad.send(header)
+    assert bad.closed(timeout=3) and time.time() - t0 < 3 * SLOW
+    assert bad.buf == b""
+    gw.wait_log("event=tls_failed")
+    assert 'error="not a TLS ClientHello"' in gw.log()
+    s = tls_socket(gw.port, pki.client_context(), implicit=True)
+    assert s.recv(512).startswith(b"220 mx.sluice.test")
+    s.close()
+
+
+def test_a_drain_during_a_partial_client_hello_ends_the_handshake(sluice, pki):
+    """SIGTERM cancels the wait for the rest of a hello: the handshake ends
+    there, and the rest arriving afterwards starts no handshake work."""
+    gw = start_tls_gateway(sluice, pki, mode="implicit")
+    hello = client_hello(pki)
+    r = Raw(gw.port)
+    r.send(hello[:40])
+    time.sleep(0.3)
+    gw.signal(signal.SIGTERM)
+    gw.wait_log("event=draining")
+    try:
+        r.send(hello[40:])
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    assert r.closed(timeout=5)
+    assert r.buf == b"", "no ServerHello: the handshake must not go on after the drain"
+    gw.wait_log("error=interrupted")
+    assert gw.proc.wait(timeout=10 * SLOW) == 0
 
 
 def test_check_config_reads_the_certificate_files(sluice, pki, tmp_path):
