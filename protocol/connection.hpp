@@ -32,6 +32,7 @@ class Connection {
  public:
   Connection(boost::asio::ip::tcp::socket socket, ConnectionContext ctx);
   ~Connection();
+  // The session beside its read watchdog (read_deadline.hpp).
   boost::asio::awaitable<void> run();
 
  private:
@@ -80,7 +81,9 @@ class Connection {
   bool drain_now() const;
   std::chrono::seconds command_timeout() const;
 
+  boost::asio::awaitable<void> run_session();
   boost::asio::ip::tcp::socket socket_;
+  ReadDeadline read_deadline_{socket_};  // plain reads' deadline; TLS reads have their own
   std::unique_ptr<TlsStream> tls_;  // set once the handshake succeeded
   ConnectionContext ctx_;
   const gateway::Config& cfg_;

@@ -21,16 +21,16 @@ IoResult classify(const boost::system::error_code& ec, std::size_t n) {
 }
 }  // namespace
 
-asio::awaitable<IoResult> read_some(asio::ip::tcp::socket& sock, std::span<char> buf,
+asio::awaitable<IoResult> read_some(asio::ip::tcp::socket& sock, std::span<char> buf, ReadDeadline& deadline,
                                     std::chrono::steady_clock::duration timeout) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+  deadline.arm(timeout);
   // Named operands: no non-trivial temporaries in a co_await expression (GCC 12, see blocking_pool.hpp).
   auto read = sock.async_read_some(asio::buffer(buf.data(), buf.size()), kAsTuple);
-  auto expiry = timer.async_wait(kAsTuple);
-  auto either = std::move(read) || std::move(expiry);
-  auto result = co_await std::move(either);
-  if (result.index() == 1) co_return IoResult{IoStatus::timeout, 0};
-  auto [ec, n] = std::get<0>(result);
+  auto [ec, n] = co_await std::move(read);
+  const bool expired = deadline.expired();
+  deadline.disarm();
+  // Aborted: by the watchdog at the deadline, or else by the drain.
+  if (ec == asio::error::operation_aborted && expired) co_return IoResult{IoStatus::timeout, 0};
   co_return classify(ec, n);
 }
 

@@ -1,8 +1,9 @@
 // connection_io.hpp — socket reads and writes with deadlines, and the drain
 // signal, for the SMTP connection coroutine.
 //
-// Boost 1.81 has no cancel_after, so every operation races a steady_timer
-// (awaitable_operators `||`). Results are values (IoResult), never
+// Boost 1.81 has no cancel_after: reads have the connection's watchdog
+// (read_deadline.hpp); a write that must wait races a steady_timer
+// (awaitable_operators `||`), which is rare (replies are small). Results are values (IoResult), never
 // exceptions: a closed or reset connection is an ordinary outcome.
 // Drain: SIGTERM sets ConnectionControl::draining and cancels the pending
 // read; the connection decides whether to go on (a transaction in flight,
@@ -14,6 +15,8 @@
 #include <chrono>
 #include <span>
 #include <string_view>
+
+#include "protocol/read_deadline.hpp"
 
 namespace sluice::protocol {
 
@@ -32,8 +35,10 @@ struct ConnectionControl {
   boost::asio::ip::tcp::socket* socket = nullptr;
 };
 
+// `deadline`: the connection's (read_deadline.hpp), whose watchdog cancels
+// the read when `timeout` has passed.
 boost::asio::awaitable<IoResult> read_some(boost::asio::ip::tcp::socket& sock, std::span<char> buf,
-                                           std::chrono::steady_clock::duration timeout);
+                                           ReadDeadline& deadline, std::chrono::steady_clock::duration timeout);
 // read_available: a non-blocking read of what is already there
 // (would_block when nothing is). With it the connection reads without a
 // deadline or timer whenever data is waiting, and waits (read_some, with its

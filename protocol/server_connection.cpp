@@ -1,4 +1,8 @@
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "gateway/log.hpp"
 #include "metrics/sluice_metrics.hpp"
@@ -108,6 +112,21 @@ asio::awaitable<bool> Connection::flush() {
 }
 
 asio::awaitable<void> Connection::run() {
+  // Whichever ends first cancels the other, and both have ended when this
+  // returns (the watchdog uses the socket). The watchdog ends only when
+  // cancelled; an exception from the session goes on to the listener.
+  auto executor = co_await asio::this_coro::executor;
+  auto session = asio::co_spawn(executor, run_session(), asio::deferred);
+  auto watchdog = asio::co_spawn(executor, read_deadline_.watch(), asio::deferred);
+  auto group = asio::experimental::make_parallel_group(std::move(session), std::move(watchdog));
+  auto ended = group.async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+  auto [order, session_error, watchdog_error] = co_await std::move(ended);
+  (void)order;
+  (void)watchdog_error;
+  if (session_error) std::rethrow_exception(session_error);
+}
+
+asio::awaitable<void> Connection::run_session() {
   metrics::Gauge* open = ctx_.metrics.open;
   if (open) open->inc();
   if (ctx_.listener->proxy_protocol && co_await read_proxy_header() == Flow::stop) {
@@ -182,7 +201,7 @@ asio::awaitable<Connection::Flow> Connection::read_proxy_header() {
     }
     // Read only what can still belong to the header: never more than its maximum.
     auto buf = in_.prepare(512);
-    IoResult r = co_await read_some(socket_, buf, kProxyHeaderTimeout);
+    IoResult r = co_await read_some(socket_, buf, read_deadline_, kProxyHeaderTimeout);
     in_.commit(r.bytes);
     if (r.status != IoStatus::ok || r.bytes == 0) {
       m.session_rejected(SessionReject::proxy_refused);

@@ -19,7 +19,7 @@ asio::awaitable<IoResult> Connection::stream_read_some(std::span<char> buf, std:
     IoResult r = co_await tls_->read_some(buf, timeout);
     co_return r;
   }
-  IoResult r = co_await read_some(socket_, buf, timeout);
+  IoResult r = co_await read_some(socket_, buf, read_deadline_, timeout);
   co_return r;
 }
 

@@ -1,0 +1,125 @@
+// The read watchdog (read_deadline.hpp) with connection_io's read_some on a
+// real loopback TCP pair: a read past its deadline is a timeout, a read
+// with data in time is not, a shorter deadline after a longer one is kept,
+// an abort without the deadline is the drain's, and the watchdog ends when
+// the connection does.
+#include "protocol/read_deadline.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <functional>
+
+#include "protocol/connection_io.hpp"
+
+namespace sluice::protocol {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using tcp = asio::ip::tcp;
+
+struct Pair {
+  asio::io_context io;
+  tcp::socket server{io}, client{io};
+  Pair() {
+    tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    client.connect(acceptor.local_endpoint());
+    acceptor.accept(server);
+  }
+};
+
+// Runs `body` beside the watchdog, as Connection::run() does, and returns
+// once both have ended.
+void run_with_watchdog(Pair& p, ReadDeadline& deadline, std::function<asio::awaitable<void>()> body) {
+  auto both = [&]() -> asio::awaitable<void> {
+    auto executor = co_await asio::this_coro::executor;
+    auto session = asio::co_spawn(executor, body(), asio::deferred);
+    auto watchdog = asio::co_spawn(executor, deadline.watch(), asio::deferred);
+    auto group = asio::experimental::make_parallel_group(std::move(session), std::move(watchdog));
+    auto ended = group.async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+    co_await std::move(ended);
+  };
+  asio::co_spawn(p.io, both(), asio::detached);
+  p.io.run_for(10s);
+  ASSERT_TRUE(p.io.stopped()) << "the watchdog must end with the session";
+}
+
+TEST(ReadDeadline, AReadPastItsDeadlineTimesOut) {
+  Pair p;
+  ReadDeadline deadline(p.server);
+  std::array<char, 16> buf;
+  IoResult r{IoStatus::ok, 99};
+  const auto t0 = std::chrono::steady_clock::now();
+  run_with_watchdog(p, deadline, [&]() -> asio::awaitable<void> {
+    r = co_await read_some(p.server, buf, deadline, 100ms);
+  });
+  EXPECT_EQ(r.status, IoStatus::timeout);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 100ms);
+}
+
+TEST(ReadDeadline, ReadsInTimeKeepTheirBytesAndLaterDeadlinesMoveOn) {
+  Pair p;
+  ReadDeadline deadline(p.server);
+  std::array<char, 16> buf;
+  std::vector<IoResult> results;
+  asio::steady_timer writer(p.io);
+  run_with_watchdog(p, deadline, [&]() -> asio::awaitable<void> {
+    // Five reads of 300 ms deadlines, each answered after 100 ms: 500 ms in
+    // all, past the first deadline, none of them late.
+    for (int i = 0; i < 5; ++i) {
+      writer.expires_after(100ms);
+      writer.async_wait([&](auto) { asio::write(p.client, asio::buffer("x", 1)); });
+      results.push_back(co_await read_some(p.server, buf, deadline, 300ms));
+    }
+  });
+  ASSERT_EQ(results.size(), 5u);
+  for (const auto& r : results) {
+    EXPECT_EQ(r.status, IoStatus::ok);
+    EXPECT_EQ(r.bytes, 1u);
+  }
+}
+
+TEST(ReadDeadline, AShorterDeadlineAfterALongerOneIsKept) {
+  Pair p;
+  ReadDeadline deadline(p.server);
+  std::array<char, 16> buf;
+  IoResult first{}, second{};
+  std::chrono::steady_clock::duration waited{};
+  run_with_watchdog(p, deadline, [&]() -> asio::awaitable<void> {
+    asio::write(p.client, asio::buffer("x", 1));
+    first = co_await read_some(p.server, buf, deadline, 60s);  // the watchdog sleeps for a minute
+    const auto t0 = std::chrono::steady_clock::now();
+    second = co_await read_some(p.server, buf, deadline, 100ms);
+    waited = std::chrono::steady_clock::now() - t0;
+  });
+  EXPECT_EQ(first.status, IoStatus::ok);
+  EXPECT_EQ(second.status, IoStatus::timeout);
+  EXPECT_LT(waited, 5s) << "the 100 ms deadline waited for the minute-long one";
+}
+
+TEST(ReadDeadline, AnAbortWithoutTheDeadlineIsTheDrain) {
+  Pair p;
+  ReadDeadline deadline(p.server);
+  std::array<char, 16> buf;
+  IoResult r{};
+  asio::steady_timer drain(p.io);
+  run_with_watchdog(p, deadline, [&]() -> asio::awaitable<void> {
+    drain.expires_after(50ms);
+    drain.async_wait([&](auto) { p.server.cancel(); });  // what the worker does on SIGTERM
+    r = co_await read_some(p.server, buf, deadline, 60s);
+  });
+  EXPECT_EQ(r.status, IoStatus::interrupted);
+}
+
+}  // namespace
+}  // namespace sluice::protocol
