@@ -3,14 +3,15 @@
 //
 // Racing every read against its own steady_timer (awaitable_operators
 // `||`) costs two coroutine frames, a timer set and cancelled, and a second
-// pass through the scheduler per wait: about a quarter of the server's CPU
+// pass through the scheduler per wait: about a fifth of the server's CPU
 // per message in lock-step SMTP (docs/benchmarks.md, "Findings for the
 // code"). Here a read only writes its deadline (arm(), a store) and the
 // watchdog, asleep on one timer for the whole connection, wakes at the
 // deadline it last saw, cancels the socket if the read is overdue, or goes
 // back to sleep until the later one. Deadlines only move later in steady
 // state (each read arms now + the same timeout), so the timer is re-set
-// only when a shorter one is asked for.
+// when the watchdog wakes (at most once per timeout) and when a shorter
+// deadline is asked for, not per read.
 //
 // The socket's pending read then ends with operation_aborted and expired()
 // says it was the deadline; an abort without it is the drain's
