@@ -52,6 +52,8 @@ constexpr std::size_t kReadAhead = 16 * 1024 + 256 + 5 + 4096;
 // A ClientHello (OpenSSL's are 200-600 bytes; a post-quantum key share
 // makes about 1.8 KiB) or a flight of small records: commands, Finished.
 constexpr std::size_t kLanding = 2048;
+// A TLS record's header: type, version, length (RFC 8446 5.1).
+constexpr std::size_t kRecordHeader = 5;
 thread_local unsigned handshakes_running = 0;
 
 // One of the worker's handshake slots, given back when it goes.
@@ -111,8 +113,7 @@ class WolfTlsStream final : public TlsStream {
       out.error = out.timed_out                               ? "handshake timeout"
                   : hello.end == HelloEnd::interrupted        ? "interrupted"
                   : hello.end == HelloEnd::not_a_client_hello ? "not a TLS ClientHello"
-                  : last_io_ == LastIo::reset                 ? "connection reset by peer"
-                  : last_io_ == LastIo::eof                   ? "end of file"
+                  : input_end_text()                          ? input_end_text()
                                                               : "read error";
       TlsCounters::add(out.timed_out ? counters.handshake_timeouts : counters.handshake_failures);
       co_return out;
@@ -369,9 +370,15 @@ class WolfTlsStream final : public TlsStream {
     co_return ec ? Wait::failed : Wait::ready;
   }
 
-  std::string failure_text(int r) const {
+  // How the input ended, for the log; nullptr when it has not.
+  const char* input_end_text() const {
     if (last_io_ == LastIo::reset) return "connection reset by peer";
     if (last_io_ == LastIo::eof) return "end of file";
+    return nullptr;
+  }
+
+  std::string failure_text(int r) const {
+    if (const char* ended = input_end_text()) return ended;
     const int err = wolfSSL_get_error(ssl_, r);
     char text[WOLFSSL_MAX_ERROR_SZ] = {0};
     wolfSSL_ERR_error_string_n(static_cast<unsigned long>(err), text, sizeof text);
@@ -400,11 +407,11 @@ class WolfTlsStream final : public TlsStream {
     if (already_read.empty()) {
       const Wait w = co_await wait_for_input(timer);
       if (w != Wait::ready) co_return Hello{hello_end(w), {}};
+      // The usual case: the whole hello in one read, handed over from the
+      // landing buffer as it is. Anything else goes through the stash.
       const std::string_view first(landing_.data(), landing_len_);
       const std::optional<std::size_t> need = hello_record_size(first);
-      if (!need) co_return Hello{HelloEnd::not_a_client_hello, {}};
-      if (first.size() >= *need && !socket_may_hold_more_) co_return Hello{HelloEnd::whole, first};
-      stash_.reserve(std::max(*need, first.size()));
+      if (need && first.size() >= *need && !socket_may_hold_more_) co_return Hello{HelloEnd::whole, first};
       stash_.assign(first);
       landing_len_ = landing_at_ = 0;
     } else {
@@ -454,21 +461,21 @@ class WolfTlsStream final : public TlsStream {
   // refused without wolfSSL (which would take a length up to about 17 KiB
   // and wait for it) and without a slot.
   static std::optional<std::size_t> hello_record_size(std::string_view bytes) {
-    constexpr std::size_t kHeader = 5, kMaxPlaintext = 16384;
+    constexpr std::size_t kMaxPlaintext = 16384;
     if (!bytes.empty() && static_cast<std::uint8_t>(bytes[0]) != 22) return std::nullopt;
-    if (bytes.size() < kHeader) return kHeader;
+    if (bytes.size() < kRecordHeader) return kRecordHeader;
     const std::size_t len = (static_cast<std::uint8_t>(bytes[3]) << 8) | static_cast<std::uint8_t>(bytes[4]);
     if (len == 0 || len > kMaxPlaintext) return std::nullopt;
-    return kHeader + len;
+    return kRecordHeader + len;
   }
 
-  void note_client_hello(std::string_view bytes) {
-    // RFC 8446 5.1: a handshake record (22) holding the ClientHello.
-    if (bytes.size() < 5 || static_cast<std::uint8_t>(bytes[0]) != 22) return;
-    const std::size_t len = (static_cast<std::uint8_t>(bytes[3]) << 8) | static_cast<std::uint8_t>(bytes[4]);
-    if (bytes.size() < 5 + len) return;
-    const auto* body = reinterpret_cast<const std::uint8_t*>(bytes.data() + 5);
-    const tls::ClientHelloFacts f = tls::scan_client_hello(std::span<const std::uint8_t>(body, len));
+  // `hello`: a whole ClientHello record (read_client_hello()), its body
+  // scanned for the facts above.
+  void note_client_hello(std::string_view hello) {
+    const std::size_t record = *hello_record_size(hello);
+    const auto* body = reinterpret_cast<const std::uint8_t*>(hello.data() + kRecordHeader);
+    const tls::ClientHelloFacts f =
+        tls::scan_client_hello(std::span<const std::uint8_t>(body, record - kRecordHeader));
     if (!f.parsed) return;
     notes_->hello_seen = true;
     notes_->client_takes_ecdsa = f.takes_ecdsa;
