@@ -189,9 +189,22 @@ PEERS_STARTED=()
 start_peer() {
   local name=$1 port=$2
   port_busy "$port" && die "port $port is busy (choose another: see the script's env knobs)"
+  seed_shared_deb_cache
   "$SHARED_PEERS/start-$name.sh" "$port" || die "start-$name.sh $port failed"
   PEERS_STARTED+=("$name")
   PEER_PIDS[$name]=$(cat "$PEERS_RUN/$name/pid")
+}
+
+# The shared scripts' deb_extract looks for a cached .deb with `ls | head` under `set -e -o
+# pipefail`, so on a machine where its cache is empty it exits before downloading anything. The
+# Postfix package install-deps.sh already downloaded is put in that cache first.
+seed_shared_deb_cache() {
+  local cache=${PEERS_OPT:-/opt/peers}/debs deb
+  mkdir -p "$cache"
+  for deb in "${SLUICE_PEERS_OPT:-/opt/sluice-peers}"/postfix/debs/postfix_*.deb; do
+    [[ -f $deb && ! -f $cache/$(basename "$deb") ]] && cp "$deb" "$cache/"
+  done
+  return 0
 }
 
 # start_sink_direct PORT : smtp-sink without ../shared (same flags as start-smtp-sink.sh)

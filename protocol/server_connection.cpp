@@ -170,7 +170,8 @@ asio::awaitable<void> Connection::run_session() {
       .field("messages", session_.messages)
       .field("reason", end_reason_)
       .field("L", session_.pipelining_mark())
-      .field("tls", session_.tls ? session_.tls_version : std::string{});
+      .field("tls", session_.tls ? session_.tls_version : std::string{})
+      .field("tls_error", tls_ ? tls_->protocol_error() : std::string_view{});
 }
 
 asio::awaitable<Connection::Flow> Connection::read_proxy_header() {

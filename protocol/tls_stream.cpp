@@ -15,6 +15,7 @@
 // straight into a per-thread buffer and keeps what wolfSSL did not ask for
 // yet (the stash), so bulk data does not go 2 KiB at a time.
 #include <wolfssl/options.h>
+#include <wolfssl/error-ssl.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfio.h>
 
@@ -174,6 +175,7 @@ class WolfTlsStream final : public TlsStream {
       if (w == Wait::ready) continue;
       if (w == Wait::timeout) co_return IoResult{IoStatus::timeout, 0};
       if (w == Wait::interrupted) co_return IoResult{IoStatus::interrupted, 0};
+      note_failure(n);
       co_return IoResult{IoStatus::closed, 0};  // close_notify, EOF, reset, an alert
     }
   }
@@ -185,6 +187,7 @@ class WolfTlsStream final : public TlsStream {
     if (n > 0) return {IoStatus::ok, static_cast<std::size_t>(n)};
     const int err = wolfSSL_get_error(ssl_, n);
     if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) return {IoStatus::would_block, 0};
+    note_failure(n);
     return {IoStatus::closed, 0};
   }
 
@@ -203,6 +206,7 @@ class WolfTlsStream final : public TlsStream {
       if (w == Wait::ready) continue;
       if (w == Wait::timeout) co_return IoResult{IoStatus::timeout, done};
       if (w == Wait::interrupted) co_return IoResult{IoStatus::interrupted, done};
+      note_failure(n);
       co_return IoResult{IoStatus::closed, done};
     }
     co_return IoResult{IoStatus::ok, done};
@@ -224,6 +228,8 @@ class WolfTlsStream final : public TlsStream {
       co_return failure_text(n);
     }
   }
+
+  std::string_view protocol_error() const override { return protocol_error_; }
 
   void shutdown() override {
     // Sends close_notify if the socket takes it now; never waits for the
@@ -377,6 +383,21 @@ class WolfTlsStream final : public TlsStream {
     return nullptr;
   }
 
+  // After a read or write that ended the session: kept when TLS itself
+  // ended it (an alert the client sent, one wolfSSL sent for a record it
+  // would not take, a renegotiation attempt), not when the input ended or
+  // the client said close_notify, which are how sessions end.
+  void note_failure(int r) {
+    if (input_end_text() || protocol_error_.size()) return;
+    const int err = wolfSSL_get_error(ssl_, r);
+    if (err == WOLFSSL_ERROR_ZERO_RETURN) return;
+    // A handshake message on an established TLS 1.2 session is the client
+    // starting a renegotiation; wolfSSL (built without it) answers with an
+    // unexpected_message alert and calls it a duplicate message. Named here
+    // for the operator, since a flood of them is the thc-ssl-dos attack.
+    protocol_error_ = err == DUPLICATE_MSG_E ? "renegotiation refused" : failure_text(r);
+  }
+
   std::string failure_text(int r) const {
     if (const char* ended = input_end_text()) return ended;
     const int err = wolfSSL_get_error(ssl_, r);
@@ -495,6 +516,7 @@ class WolfTlsStream final : public TlsStream {
   std::size_t stash_at_ = 0;                      // ... from here on
   bool socket_may_hold_more_ = false;             // the last read filled its buffer
   LastIo last_io_ = LastIo::none;
+  std::string protocol_error_;                    // note_failure()
 };
 
 }  // namespace

@@ -68,6 +68,11 @@ class TlsStream {
   virtual IoResult read_available(std::span<char> buf) = 0;
   virtual boost::asio::awaitable<IoResult> write_all(std::string_view data,
                                                      std::chrono::steady_clock::duration timeout) = 0;
+  // Why TLS ended the session, when a read or write returned `closed` for
+  // a reason of its own: wolfSSL's text for the alert received or sent
+  // ("received alert fatal error", "Unexpected message", ...). Empty when
+  // the client closed (close_notify, EOF, reset) or nothing failed.
+  virtual std::string_view protocol_error() const = 0;
   // Sends close_notify without waiting for the peer's (RFC 8446 6.1 lets us
   // close then); errors are ignored, the peer may be gone.
   virtual void shutdown() = 0;

@@ -4,6 +4,7 @@ and 1.3; RSA and ECDSA certificates chosen by SNI; the STARTTLS
 plaintext-injection class (CVE-2011-0411); bad input (garbage instead of a
 ClientHello, a stalled handshake, STARTTLS twice or inside a transaction);
 REQUIRETLS (RFC 8689). Certificates come from a test CA made here."""
+import os
 import re
 import shutil
 import signal
@@ -551,6 +552,63 @@ def test_reset_after_quit_silent_without_the_switch(sluice, pki):
     s.close()
     gw.wait_log("event=disconnect")
     assert "protocol_detail" not in gw.log() and "reason=quit" in gw.log()
+
+
+def disconnect_line(gw):
+    gw.wait_log("event=disconnect")
+    return next(l for l in gw.log().splitlines() if "event=disconnect" in l)
+
+
+def test_renegotiation_is_refused_and_logged(sluice, pki):
+    # A client-initiated renegotiation costs the server a full handshake for
+    # the client's nothing (the thc-ssl-dos class): refused, the session
+    # ends, and the disconnect line says why instead of a bare "lost
+    # connection". s_client's "R" line asks for it; its input stays open, so
+    # it ends only when the server closes (a server that let the
+    # renegotiation go on would leave it running into the timeout).
+    need("openssl")
+    gw = start_tls_gateway(sluice, pki)
+    p = subprocess.Popen(["openssl", "s_client", "-starttls", "smtp", "-connect", f"127.0.0.1:{gw.port}",
+                          "-tls1_2", "-CAfile", str(pki.ca), "-servername", "mx.sluice.test"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        gw.wait_log("event=tls ")
+        p.stdin.write(b"R\n")
+        p.stdin.flush()
+        out = p.communicate(timeout=10 * SLOW)[0].decode(errors="replace")
+    finally:
+        p.kill()
+    assert "RENEGOTIATING" in out, out
+    line = disconnect_line(gw)
+    assert 'reason="lost connection"' in line and "tls=TLSv1.2" in line, line
+    assert 'tls_error="renegotiation refused"' in line, line
+    # No work was done for the new hello: one handshake counted, not two.
+    assert value(parse(scrape(gw)), "sluice_tls_handshakes_total", version="1.2", kind="full") == 1
+
+
+def test_a_record_that_does_not_decrypt_ends_the_session_with_its_reason(sluice, pki):
+    gw = start_tls_gateway(sluice, pki)
+    s = tls_socket(gw.port, pki.client_context())
+    s.sendall(b"EHLO c.test\r\n")
+    assert b"250 " in s.recv(4096)
+    # An application-data record of the negotiated version whose bytes are
+    # not what the session keys make: the MAC / AEAD tag check fails.
+    raw = socket.socket(fileno=os.dup(s.fileno()))
+    raw.sendall(b"\x17\x03\x03\x00\x40" + os.urandom(64))
+    line = disconnect_line(gw)
+    raw.close()
+    s.close()
+    assert 'reason="lost connection"' in line and re.search(r'tls_error=("[^"]+"|\S+)', line), line
+
+
+def test_a_client_close_notify_is_no_tls_error(sluice, pki):
+    gw = start_tls_gateway(sluice, pki)
+    s = tls_socket(gw.port, pki.client_context())
+    s.sendall(b"EHLO c.test\r\n")
+    assert b"250 " in s.recv(4096)
+    s.unwrap().close()  # close_notify, then FIN, without QUIT
+    line = disconnect_line(gw)
+    assert 'reason="lost connection"' in line and "tls_error" not in line, line
 
 
 # --- Bounded handshake work -----------------------------------------------------------------
