@@ -62,6 +62,7 @@ class Connection {
   void log_reject(const Reply& r, std::string_view what);
   void drop_message();
   // The filter chain (filters/filter_chain.hpp): a transaction starts or ends.
+  void start_filter_chain();
   void filters_follow_transaction(bool was_active);
   // Session facts the filters hear of after a command: XCLIENT's new client, HELO, RCPT.
   void filters_follow_session(const std::string& helo_before, std::size_t recipients_before, Origin origin_before,
@@ -94,7 +95,10 @@ class Connection {
   std::array<char, 512> idle_buffer_;  // reads while idle land here (see fill())
   std::string out_;
   std::unique_ptr<storage::MessageWriter> writer_;
-  std::unique_ptr<filters::FilterChain> filters_;  // null when [filters] is off
+  // Made at the session's first MAIL (start_filter_chain), so a session
+  // that never sends one holds none; null when [filters] is off.
+  std::unique_ptr<filters::FilterChain> filters_;
+  bool filters_wanted_ = false;  // [filters] is on and a resolver is there
   std::string filtered_;  // what the chain passed on for the spool (reused buffer)
   std::set<std::string> policy_flags_;     // set_flags of this transaction's rules
   std::set<std::string> policy_controls_;  // controls of this transaction's rules

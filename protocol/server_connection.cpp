@@ -47,9 +47,7 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext ctx)
   if (ctx_.control) ctx_.control->socket = &socket_;
   socket_.non_blocking(true, ec);  // read_available() must never block a worker
   session_.starttls_offered = ctx_.tls && ctx_.listener->tls == gateway::TlsMode::starttls;
-  if (cfg_.filters.enabled && ctx_.resolver)
-    filters_ = std::make_unique<filters::FilterChain>(*ctx_.resolver, filters::shared_public_suffix_list(),
-                                                      cfg_.filters, cfg_.smtp.hostname);
+  filters_wanted_ = cfg_.filters.enabled && ctx_.resolver;
 }
 
 Connection::~Connection() = default;
@@ -77,7 +75,20 @@ void Connection::filters_follow_session(const std::string& helo_before, std::siz
     filters_->rcpt(tx_.recipients.back().mailbox.str());
 }
 
+// The chain (about 1.3 KiB with its filters) is made when the session's
+// first transaction starts, not at connect: most of the sessions an edge
+// gateway holds at once are idle or never get past EHLO. What the filters
+// are told before MAIL (the client, HELO) is replayed from the session,
+// which has kept it.
+void Connection::start_filter_chain() {
+  filters_ = std::make_unique<filters::FilterChain>(*ctx_.resolver, filters::shared_public_suffix_list(), cfg_.filters,
+                                                    cfg_.smtp.hostname);
+  filters_->connect({session_.client.addr, session_.client.name, session_.listener});
+  if (!session_.helo.empty()) filters_->helo(session_.helo);
+}
+
 void Connection::filters_follow_transaction(bool was_active) {
+  if (!filters_ && filters_wanted_ && !was_active && tx_.active) start_filter_chain();
   if (!filters_) return;
   if (!was_active && tx_.active) {
     filters::MailFacts facts;
@@ -134,7 +145,6 @@ asio::awaitable<void> Connection::run_session() {
     co_return;
   }
   server_.evaluate_permissions();
-  if (filters_) filters_->connect({session_.client.addr, session_.client.name, session_.listener});
   // Implicit TLS (RFC 8314 3.3): the handshake comes first, the banner after
   // it. The early-talker check does not apply: the ClientHello is expected.
   const bool implicit_tls = ctx_.listener->tls == gateway::TlsMode::implicit;
