@@ -5,9 +5,13 @@
 // means (docs/filters.md, "The filter chain").
 //
 // Hooks, in the order a session sees them:
-//   on_connect   the client is known (after a PROXY header; again after
-//                XCLIENT names another client). Synchronous: note facts.
-//   on_helo      each accepted HELO/EHLO name.
+//   on_connect   the client is known. The chain is made at the session's
+//                first MAIL (an idle session holds none), so the first call
+//                comes then, with the client as the session has it by then
+//                (after a PROXY header or XCLIENT); again after XCLIENT names
+//                another client. Synchronous: note facts.
+//   on_helo      the HELO/EHLO name: at the chain's making if one was
+//                given, then each accepted HELO/EHLO.
 //   on_mail      MAIL accepted. Start lookups that need only the envelope
 //                (SPF's check_host runs from here while the client sends
 //                RCPT and the message). Must not block; may spawn work on
