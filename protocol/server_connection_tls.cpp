@@ -16,7 +16,7 @@ using metrics::TlsCounters;
 
 asio::awaitable<IoResult> Connection::stream_read_some(std::span<char> buf, std::chrono::steady_clock::duration timeout) {
   if (tls_) {
-    IoResult r = co_await tls_->read_some(buf, timeout);
+    IoResult r = co_await tls_->read_some(buf, read_deadline_, timeout);
     co_return r;
   }
   IoResult r = co_await read_some(socket_, buf, read_deadline_, timeout);

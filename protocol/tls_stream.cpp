@@ -34,6 +34,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <tuple>
 
 #include "metrics/tls_counters.hpp"
 #include "tls/client_hello.hpp"
@@ -102,6 +103,7 @@ class WolfTlsStream final : public TlsStream {
   asio::awaitable<TlsOutcome> handshake(std::chrono::steady_clock::duration timeout,
                                         std::string_view already_read, unsigned max_running) override {
     asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    const Bound bound{&timer, nullptr};
     const Hello hello = co_await read_client_hello(timer, already_read);
     TlsOutcome out;
     auto& counters = metrics::tls_counters();
@@ -131,7 +133,7 @@ class WolfTlsStream final : public TlsStream {
     for (;;) {
       const int r = wolfSSL_accept(ssl_);
       if (r == WOLFSSL_SUCCESS) break;
-      const Wait w = co_await wait_after(r, timer);
+      const Wait w = co_await wait_after(r, bound);
       if (w == Wait::ready) continue;
       if (w == Wait::timeout) {
         out.timed_out = true;
@@ -164,15 +166,21 @@ class WolfTlsStream final : public TlsStream {
     co_return out;
   }
 
-  asio::awaitable<IoResult> read_some(std::span<char> buf, std::chrono::steady_clock::duration timeout) override {
-    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+  asio::awaitable<IoResult> read_some(std::span<char> buf, ReadDeadline& deadline,
+                                      std::chrono::steady_clock::duration timeout) override {
+    deadline.arm(timeout);
+    const Bound bound{nullptr, &deadline};
     for (;;) {
       // Always ask wolfSSL first: records it already holds (read together
       // with an earlier one) are not in the socket any more.
       const int n = wolfSSL_read(ssl_, buf.data(), static_cast<int>(buf.size()));
-      if (n > 0) co_return IoResult{IoStatus::ok, static_cast<std::size_t>(n)};
-      const Wait w = co_await wait_after(n, timer);
+      if (n > 0) {
+        deadline.disarm();
+        co_return IoResult{IoStatus::ok, static_cast<std::size_t>(n)};
+      }
+      const Wait w = co_await wait_after(n, bound);
       if (w == Wait::ready) continue;
+      deadline.disarm();
       if (w == Wait::timeout) co_return IoResult{IoStatus::timeout, 0};
       if (w == Wait::interrupted) co_return IoResult{IoStatus::interrupted, 0};
       note_failure(n);
@@ -193,6 +201,7 @@ class WolfTlsStream final : public TlsStream {
 
   asio::awaitable<IoResult> write_all(std::string_view data, std::chrono::steady_clock::duration timeout) override {
     asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    const Bound bound{&timer, nullptr};
     std::size_t done = 0;
     while (done < data.size()) {
       // After WANT_WRITE wolfSSL must be called again with the same bytes:
@@ -202,7 +211,7 @@ class WolfTlsStream final : public TlsStream {
         done += static_cast<std::size_t>(n);
         continue;
       }
-      const Wait w = co_await wait_after(n, timer);
+      const Wait w = co_await wait_after(n, bound);
       if (w == Wait::ready) continue;
       if (w == Wait::timeout) co_return IoResult{IoStatus::timeout, done};
       if (w == Wait::interrupted) co_return IoResult{IoStatus::interrupted, done};
@@ -214,6 +223,7 @@ class WolfTlsStream final : public TlsStream {
 
   asio::awaitable<std::string> await_peer_close(std::chrono::steady_clock::duration timeout) override {
     asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    const Bound bound{&timer, nullptr};
     std::array<char, 64> buf;
     for (;;) {
       const int n = wolfSSL_read(ssl_, buf.data(), static_cast<int>(buf.size()));
@@ -222,7 +232,7 @@ class WolfTlsStream final : public TlsStream {
       if (err == WOLFSSL_ERROR_ZERO_RETURN) co_return std::string("close_notify");
       if (last_io_ == LastIo::reset) co_return std::string("reset");
       if (last_io_ == LastIo::eof) co_return std::string("eof");
-      const Wait w = co_await wait_after(n, timer);
+      const Wait w = co_await wait_after(n, bound);
       if (w == Wait::ready) continue;
       if (w == Wait::timeout) co_return std::string("timeout");
       co_return failure_text(n);
@@ -239,6 +249,16 @@ class WolfTlsStream final : public TlsStream {
 
  private:
   enum class Wait { ready, timeout, interrupted, failed };
+
+  // What bounds a wait: a timer of the operation's own (the handshake, a
+  // write, the wait for the peer's close), raced against it; or, for the
+  // reads between commands, the connection's read watchdog, which cancels
+  // the socket at the deadline (read_deadline.hpp), so no timer is set and
+  // cancelled per wait, as on plain connections.
+  struct Bound {
+    asio::steady_timer* timer;
+    const ReadDeadline* watchdog;
+  };
 
   // The I/O callbacks. wolfSSL gets what the last wait read (the landing
   // buffer), then the stash, refilled by a recv() of its own only while the
@@ -322,35 +342,42 @@ class WolfTlsStream final : public TlsStream {
 
   // After a wolfSSL call returned `r` (not a success): wait for what it
   // wants, or say why not.
-  asio::awaitable<Wait> wait_after(int r, asio::steady_timer& timer) {
+  asio::awaitable<Wait> wait_after(int r, Bound bound) {
     const int err = wolfSSL_get_error(ssl_, r);
-    if (err == WOLFSSL_ERROR_WANT_READ) co_return co_await wait_for_input(timer);
-    if (err == WOLFSSL_ERROR_WANT_WRITE) co_return co_await wait_for_writable(timer);
+    if (err == WOLFSSL_ERROR_WANT_READ) co_return co_await wait_for_input(bound);
+    if (err == WOLFSSL_ERROR_WANT_WRITE) co_return co_await wait_for_writable(bound);
     co_return Wait::failed;
   }
 
   // Called only when wolfSSL has taken every byte read so far. The end of
   // the input (EOF, a reset) is kept in last_io_ for on_recv to report to
   // wolfSSL, as its own recv() would have.
-  asio::awaitable<Wait> wait_for_input(asio::steady_timer& timer) {
+  asio::awaitable<Wait> wait_for_input(Bound bound) {
     // The read lands over landing_: bytes still in it or in the stash would
     // be lost or reordered.
     assert(landing_at_ == landing_len_ && stash_at_ == stash_.size());
-    co_return co_await receive_into_landing(timer);
+    co_return co_await receive_into_landing(bound);
   }
 
   // The wait itself, for wait_for_input() and for the rest of a ClientHello
   // (whose first part is then in the stash, not yet given to wolfSSL).
-  asio::awaitable<Wait> receive_into_landing(asio::steady_timer& timer) {
+  asio::awaitable<Wait> receive_into_landing(Bound bound) {
     assert(landing_at_ == landing_len_);
     landing_len_ = landing_at_ = 0;  // all taken; an EOF or error leaves it empty
-    auto input = socket_.async_receive(asio::buffer(landing_), kAsTuple);
-    auto expiry = timer.async_wait(kAsTuple);
-    auto either = std::move(input) || std::move(expiry);
-    auto result = co_await std::move(either);
-    if (result.index() == 1) co_return Wait::timeout;
-    auto [ec, n] = std::get<0>(result);
-    if (ec == asio::error::operation_aborted) co_return Wait::interrupted;  // socket.cancel(): a drain
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    if (bound.timer) {
+      auto input = socket_.async_receive(asio::buffer(landing_), kAsTuple);
+      auto expiry = bound.timer->async_wait(kAsTuple);
+      auto either = std::move(input) || std::move(expiry);
+      auto result = co_await std::move(either);
+      if (result.index() == 1) co_return Wait::timeout;
+      std::tie(ec, n) = std::get<0>(result);
+    } else {
+      auto input = socket_.async_receive(asio::buffer(landing_), kAsTuple);
+      std::tie(ec, n) = co_await std::move(input);
+    }
+    if (ec == asio::error::operation_aborted) co_return aborted(bound);
     if (ec == asio::error::eof) {
       last_io_ = LastIo::eof;
     } else if (ec == asio::error::connection_reset) {
@@ -365,15 +392,27 @@ class WolfTlsStream final : public TlsStream {
     co_return Wait::ready;
   }
 
-  asio::awaitable<Wait> wait_for_writable(asio::steady_timer& timer) {
-    auto ready = socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
-    auto expiry = timer.async_wait(kAsTuple);
-    auto either = std::move(ready) || std::move(expiry);
-    auto result = co_await std::move(either);
-    if (result.index() == 1) co_return Wait::timeout;
-    auto [ec] = std::get<0>(result);
-    if (ec == asio::error::operation_aborted) co_return Wait::interrupted;  // socket.cancel(): a drain
+  asio::awaitable<Wait> wait_for_writable(Bound bound) {
+    boost::system::error_code ec;
+    if (bound.timer) {
+      auto ready = socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
+      auto expiry = bound.timer->async_wait(kAsTuple);
+      auto either = std::move(ready) || std::move(expiry);
+      auto result = co_await std::move(either);
+      if (result.index() == 1) co_return Wait::timeout;
+      std::tie(ec) = std::get<0>(result);
+    } else {
+      auto ready = socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
+      std::tie(ec) = co_await std::move(ready);
+    }
+    if (ec == asio::error::operation_aborted) co_return aborted(bound);
     co_return ec ? Wait::failed : Wait::ready;
+  }
+
+  // A wait ended by socket.cancel(): the watchdog at the read's deadline,
+  // or else the drain.
+  static Wait aborted(Bound bound) {
+    return bound.watchdog && bound.watchdog->expired() ? Wait::timeout : Wait::interrupted;
   }
 
   // How the input ended, for the log; nullptr when it has not.
@@ -388,14 +427,20 @@ class WolfTlsStream final : public TlsStream {
   // would not take, a renegotiation attempt), not when the input ended or
   // the client said close_notify, which are how sessions end.
   void note_failure(int r) {
-    if (input_end_text() || protocol_error_.size()) return;
+    if (input_end_text() || last_io_ == LastIo::error || protocol_error_.size()) return;
     const int err = wolfSSL_get_error(ssl_, r);
-    if (err == WOLFSSL_ERROR_ZERO_RETURN) return;
-    // A handshake message on an established TLS 1.2 session is the client
-    // starting a renegotiation; wolfSSL (built without it) answers with an
-    // unexpected_message alert and calls it a duplicate message. Named here
-    // for the operator, since a flood of them is the thc-ssl-dos attack.
-    protocol_error_ = err == DUPLICATE_MSG_E ? "renegotiation refused" : failure_text(r);
+    // Not TLS's doing: the client closed, the socket failed (EPIPE, an
+    // unreachable host) or a wait on it did.
+    if (err == WOLFSSL_ERROR_ZERO_RETURN || err == SOCKET_ERROR_E || err == WOLFSSL_ERROR_WANT_READ ||
+        err == WOLFSSL_ERROR_WANT_WRITE)
+      return;
+    // A handshake message on an established TLS 1.2 session is, in practice,
+    // the client starting a renegotiation (a ClientHello); wolfSSL (built
+    // without renegotiation) answers with an unexpected_message alert and
+    // calls it a duplicate message. Named here for the operator, since a
+    // flood of them is the thc-ssl-dos attack.
+    const bool renegotiation = err == DUPLICATE_MSG_E && wolfSSL_version(ssl_) != TLS1_3_VERSION;
+    protocol_error_ = renegotiation ? "renegotiation refused" : failure_text(r);
   }
 
   std::string failure_text(int r) const {
@@ -425,8 +470,9 @@ class WolfTlsStream final : public TlsStream {
   };
 
   asio::awaitable<Hello> read_client_hello(asio::steady_timer& timer, std::string_view already_read) {
+    const Bound bound{&timer, nullptr};
     if (already_read.empty()) {
-      const Wait w = co_await wait_for_input(timer);
+      const Wait w = co_await wait_for_input(bound);
       if (w != Wait::ready) co_return Hello{hello_end(w), {}};
       // The usual case: the whole hello in one read, handed over from the
       // landing buffer as it is. Anything else goes through the stash.
@@ -447,7 +493,7 @@ class WolfTlsStream final : public TlsStream {
         continue;
       }
       if (last_io_ != LastIo::none) co_return Hello{HelloEnd::input_ended, {}};
-      const Wait w = co_await receive_into_landing(timer);
+      const Wait w = co_await receive_into_landing(bound);
       if (w != Wait::ready) co_return Hello{hello_end(w), {}};
       stash_.append(landing_.data(), landing_len_);
       landing_len_ = landing_at_ = 0;

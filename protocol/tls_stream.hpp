@@ -9,7 +9,7 @@
 // Contract: the socket must outlive the stream. handshake() is called once;
 // reads and writes only after it succeeded. Every operation has a deadline,
 // and results are values (IoResult), never exceptions. After a timeout the
-// stream is done: input that raced the timer may have been read and dropped,
+// stream is done: input that raced a timer may have been read and dropped,
 // so the caller ends the session (as every caller does).
 // Bounded cost: at most tls.max_handshakes_per_worker handshakes run at once
 // on one worker thread, counted from the moment a whole ClientHello is in
@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "protocol/connection_io.hpp"
+#include "protocol/read_deadline.hpp"
 #include "tls/server_context.hpp"
 
 namespace sluice::protocol {
@@ -61,7 +62,10 @@ class TlsStream {
   // that the handshake costs no CPU) and given back when this returns.
   virtual boost::asio::awaitable<TlsOutcome> handshake(std::chrono::steady_clock::duration timeout,
                                                        std::string_view already_read, unsigned max_running) = 0;
-  virtual boost::asio::awaitable<IoResult> read_some(std::span<char> buf,
+  // The wait is bounded by the connection's read watchdog (read_deadline.hpp),
+  // as plain reads are: no timer per wait. `deadline` must be watched for as
+  // long as the read runs, and ends up disarmed.
+  virtual boost::asio::awaitable<IoResult> read_some(std::span<char> buf, ReadDeadline& deadline,
                                                      std::chrono::steady_clock::duration timeout) = 0;
   // Decrypted bytes already buffered in the TLS layer, without waiting
   // (would_block when there are none: then wait with read_some()).

@@ -563,9 +563,9 @@ def test_renegotiation_is_refused_and_logged(sluice, pki):
     # A client-initiated renegotiation costs the server a full handshake for
     # the client's nothing (the thc-ssl-dos class): refused, the session
     # ends, and the disconnect line says why instead of a bare "lost
-    # connection". s_client's "R" line asks for it; its input stays open, so
-    # it ends only when the server closes (a server that let the
-    # renegotiation go on would leave it running into the timeout).
+    # connection". s_client's "R" line asks for it once the session is up;
+    # s_client then waits on the renegotiation, which a server that let it
+    # go on would complete (and the log would have no tls_error).
     need("openssl")
     gw = start_tls_gateway(sluice, pki)
     p = subprocess.Popen(["openssl", "s_client", "-starttls", "smtp", "-connect", f"127.0.0.1:{gw.port}",
@@ -763,3 +763,61 @@ def test_drain_reaches_an_idle_tls_session(sluice, pki):
     gw.signal(signal.SIGTERM)
     assert f.readline().startswith(b"421 4.3.2"), "the drain's 421 must arrive over TLS"
     assert gw.proc.wait(timeout=10 * SLOW) == 0
+
+
+# --- Deadlines over TLS (the read watchdog, as on plain connections) ---------------------------
+
+
+def tls_reader(gw, pki, version="1.3"):
+    s = tls_socket(gw.port, pki.client_context(version))
+    f = s.makefile("rb")
+
+    def reply(command=None):
+        if command:
+            s.sendall(command)
+        lines = [f.readline()]
+        while lines[-1][3:4] == b"-":
+            lines.append(f.readline())
+        return lines
+    return s, f, reply
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_an_idle_tls_session_gets_its_421_at_the_command_timeout(sluice, pki, version):
+    gw = start_tls_gateway(sluice, pki, timeouts={"command": 1})
+    s, f, reply = tls_reader(gw, pki, version)
+    assert reply(b"EHLO c.test\r\n")[-1].startswith(b"250 ")
+    t0 = time.monotonic()
+    line = f.readline()
+    elapsed = time.monotonic() - t0
+    assert line.startswith(b"421 4.4.2"), line
+    assert 0.8 <= elapsed <= 3 * SLOW, elapsed
+    assert f.readline() == b""  # then the session ends
+    line = disconnect_line(gw)
+    assert 'reason=timeout' in line and f"tls=TLSv{version}" in line, line
+
+
+def test_tls_commands_answered_in_time_keep_the_session_past_the_first_deadline(sluice, pki):
+    gw = start_tls_gateway(sluice, pki, timeouts={"command": 1})
+    s, f, reply = tls_reader(gw, pki)
+    assert reply(b"EHLO c.test\r\n")[-1].startswith(b"250 ")
+    for _ in range(5):  # 3 s in all, three times the timeout
+        time.sleep(0.6)
+        assert reply(b"NOOP\r\n")[0].startswith(b"250 "), "a command within its timeout must be answered"
+    assert reply(b"QUIT\r\n")[0].startswith(b"221 ")
+
+
+def test_a_tls_client_stalled_in_data_gets_its_421(sluice, pki):
+    gw = start_tls_gateway(sluice, pki, timeouts={"data_init": 30, "data_block": 1, "command": 30})
+    s, f, reply = tls_reader(gw, pki)
+    assert reply(b"EHLO c.test\r\n")[-1].startswith(b"250 ")
+    assert reply(b"MAIL FROM:<a@sender.test>\r\n")[0].startswith(b"250 ")
+    assert reply(b"RCPT TO:<bob@example.test>\r\n")[0].startswith(b"250 ")
+    assert reply(b"DATA\r\n")[0].startswith(b"354 ")
+    s.sendall(b"Subject: stalled\r\n\r\npart of a body")
+    t0 = time.monotonic()
+    line = f.readline()
+    assert line.startswith(b"421 4.4.2"), line
+    assert 0.8 <= time.monotonic() - t0 <= 3 * SLOW
+    assert 'reason="timeout in DATA"' in disconnect_line(gw)
+    assert gw.queued() == {}
