@@ -84,7 +84,7 @@ class Connection {
 
   boost::asio::awaitable<void> run_session();
   boost::asio::ip::tcp::socket socket_;
-  ReadDeadline read_deadline_{socket_};  // plain reads' deadline; TLS reads have their own
+  ReadDeadline read_deadline_{socket_};  // the deadline of reads between commands, plain or TLS
   std::unique_ptr<TlsStream> tls_;  // set once the handshake succeeded
   ConnectionContext ctx_;
   const gateway::Config& cfg_;

@@ -1,5 +1,6 @@
-// read_deadline.hpp — the deadline of a connection's plain-socket reads,
-// kept by one watchdog per connection instead of a timer per read.
+// read_deadline.hpp — the deadline of a connection's reads between commands
+// (plain, and TLS: TlsStream::read_some), kept by one watchdog per
+// connection instead of a timer per read.
 //
 // Racing every read against its own steady_timer (awaitable_operators
 // `||`) costs two coroutine frames, a timer set and cancelled, and a second
@@ -16,7 +17,10 @@
 // The socket's pending read then ends with operation_aborted and expired()
 // says it was the deadline; an abort without it is the drain's
 // socket.cancel() (connection_io.hpp). A read that completed as the deadline
-// passed keeps its bytes: nothing is dropped, unlike the `||` race.
+// passed keeps its bytes: nothing is dropped, unlike the `||` race. Then the
+// watchdog cancelled nothing and sleeps until the next arm(), so a reader
+// that waits more than once per arm() (TLS, for the rest of a record) must
+// look at expired() before each further wait.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>

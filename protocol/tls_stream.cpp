@@ -342,27 +342,30 @@ class WolfTlsStream final : public TlsStream {
 
   // After a wolfSSL call returned `r` (not a success): wait for what it
   // wants, or say why not.
-  asio::awaitable<Wait> wait_after(int r, Bound bound) {
+  asio::awaitable<Wait> wait_after(int r, const Bound& bound) {
     const int err = wolfSSL_get_error(ssl_, r);
-    if (err == WOLFSSL_ERROR_WANT_READ) co_return co_await wait_for_input(bound);
-    if (err == WOLFSSL_ERROR_WANT_WRITE) co_return co_await wait_for_writable(bound);
-    co_return Wait::failed;
+    Wait w = Wait::failed;
+    if (err == WOLFSSL_ERROR_WANT_READ) w = co_await wait_for_input(bound);
+    else if (err == WOLFSSL_ERROR_WANT_WRITE) w = co_await wait_for_writable(bound);
+    co_return w;
   }
 
   // Called only when wolfSSL has taken every byte read so far. The end of
   // the input (EOF, a reset) is kept in last_io_ for on_recv to report to
   // wolfSSL, as its own recv() would have.
-  asio::awaitable<Wait> wait_for_input(Bound bound) {
+  asio::awaitable<Wait> wait_for_input(const Bound& bound) {
     // The read lands over landing_: bytes still in it or in the stash would
     // be lost or reordered.
     assert(landing_at_ == landing_len_ && stash_at_ == stash_.size());
-    co_return co_await receive_into_landing(bound);
+    const Wait w = co_await receive_into_landing(bound);
+    co_return w;
   }
 
   // The wait itself, for wait_for_input() and for the rest of a ClientHello
   // (whose first part is then in the stash, not yet given to wolfSSL).
-  asio::awaitable<Wait> receive_into_landing(Bound bound) {
+  asio::awaitable<Wait> receive_into_landing(const Bound& bound) {
     assert(landing_at_ == landing_len_);
+    if (overdue(bound)) co_return Wait::timeout;
     landing_len_ = landing_at_ = 0;  // all taken; an EOF or error leaves it empty
     boost::system::error_code ec;
     std::size_t n = 0;
@@ -392,7 +395,8 @@ class WolfTlsStream final : public TlsStream {
     co_return Wait::ready;
   }
 
-  asio::awaitable<Wait> wait_for_writable(Bound bound) {
+  asio::awaitable<Wait> wait_for_writable(const Bound& bound) {
+    if (overdue(bound)) co_return Wait::timeout;
     boost::system::error_code ec;
     if (bound.timer) {
       auto ready = socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
@@ -411,9 +415,14 @@ class WolfTlsStream final : public TlsStream {
 
   // A wait ended by socket.cancel(): the watchdog at the read's deadline,
   // or else the drain.
-  static Wait aborted(Bound bound) {
-    return bound.watchdog && bound.watchdog->expired() ? Wait::timeout : Wait::interrupted;
-  }
+  static Wait aborted(const Bound& bound) { return overdue(bound) ? Wait::timeout : Wait::interrupted; }
+
+  // The watchdog found the read overdue. A wait must not start then: the
+  // watchdog may have fired while the last wait's bytes were queued (a
+  // receive that completes at once is queued, not run), so it cancelled
+  // nothing, and it sleeps until the next arm(). A record still incomplete
+  // would otherwise be waited for with no deadline at all.
+  static bool overdue(const Bound& bound) { return bound.watchdog && bound.watchdog->expired(); }
 
   // How the input ended, for the log; nullptr when it has not.
   const char* input_end_text() const {
@@ -427,12 +436,15 @@ class WolfTlsStream final : public TlsStream {
   // would not take, a renegotiation attempt), not when the input ended or
   // the client said close_notify, which are how sessions end.
   void note_failure(int r) {
-    if (input_end_text() || last_io_ == LastIo::error || protocol_error_.size()) return;
+    if (protocol_error_.size()) return;
     const int err = wolfSSL_get_error(ssl_, r);
-    // Not TLS's doing: the client closed, the socket failed (EPIPE, an
-    // unreachable host) or a wait on it did.
-    if (err == WOLFSSL_ERROR_ZERO_RETURN || err == SOCKET_ERROR_E || err == WOLFSSL_ERROR_WANT_READ ||
-        err == WOLFSSL_ERROR_WANT_WRITE)
+    // Not TLS's doing: the client closed (close_notify, or the transport
+    // ended: EOF, a reset), the socket failed (EPIPE, an unreachable host)
+    // or a wait on it did. Asked of wolfSSL's error, not of how the input
+    // ended: a record that failed its check before the client left is
+    // still named.
+    if (err == WOLFSSL_ERROR_ZERO_RETURN || err == SOCKET_ERROR_E || err == SOCKET_PEER_CLOSED_E ||
+        err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
       return;
     // A handshake message on an established TLS 1.2 session is, in practice,
     // the client starting a renegotiation (a ClientHello); wolfSSL (built
@@ -440,12 +452,15 @@ class WolfTlsStream final : public TlsStream {
     // calls it a duplicate message. Named here for the operator, since a
     // flood of them is the thc-ssl-dos attack.
     const bool renegotiation = err == DUPLICATE_MSG_E && wolfSSL_version(ssl_) != TLS1_3_VERSION;
-    protocol_error_ = renegotiation ? "renegotiation refused" : failure_text(r);
+    protocol_error_ = renegotiation ? "renegotiation refused" : error_text(err);
   }
 
   std::string failure_text(int r) const {
     if (const char* ended = input_end_text()) return ended;
-    const int err = wolfSSL_get_error(ssl_, r);
+    return error_text(wolfSSL_get_error(ssl_, r));
+  }
+
+  static std::string error_text(int err) {
     char text[WOLFSSL_MAX_ERROR_SZ] = {0};
     wolfSSL_ERR_error_string_n(static_cast<unsigned long>(err), text, sizeof text);
     return text[0] ? std::string(text) : "TLS error " + std::to_string(err);

@@ -821,3 +821,20 @@ def test_a_tls_client_stalled_in_data_gets_its_421(sluice, pki):
     assert 0.8 <= time.monotonic() - t0 <= 3 * SLOW
     assert 'reason="timeout in DATA"' in disconnect_line(gw)
     assert gw.queued() == {}
+
+
+def test_a_tls_client_stopping_halfway_through_a_record_gets_its_421(sluice, pki):
+    # wolfSSL holds the header and part of the body and asks for more: the
+    # wait for the rest is bounded by the same deadline as the command.
+    gw = start_tls_gateway(sluice, pki, timeouts={"command": 1})
+    s, f, reply = tls_reader(gw, pki)
+    assert reply(b"EHLO c.test\r\n")[-1].startswith(b"250 ")
+    raw = socket.socket(fileno=os.dup(s.fileno()))
+    raw.sendall(b"\x17\x03\x03\x00\x40" + b"\x00" * 20)  # 20 of the 64 bytes announced
+    t0 = time.monotonic()
+    line = f.readline()
+    elapsed = time.monotonic() - t0
+    raw.close()
+    assert line.startswith(b"421 4.4.2"), line
+    assert 0.8 <= elapsed <= 3 * SLOW, elapsed
+    assert "reason=timeout" in disconnect_line(gw)
