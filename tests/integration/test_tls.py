@@ -586,6 +586,33 @@ def test_renegotiation_is_refused_and_logged(sluice, pki):
     assert value(parse(scrape(gw)), "sluice_tls_handshakes_total", version="1.2", kind="full") == 1
 
 
+def test_tls13_key_updates_from_the_client_keep_the_session_working(sluice, pki):
+    # RFC 8446 4.6.3: s_client's "K" sends a KeyUpdate asking the server to
+    # update its keys too, "k" one that does not. The server must read what
+    # follows with the client's new keys (a NOOP after each is answered) and
+    # the session ends normally.
+    need("openssl")
+    gw = start_tls_gateway(sluice, pki)
+    p = subprocess.Popen(["openssl", "s_client", "-starttls", "smtp", "-connect", f"127.0.0.1:{gw.port}",
+                          "-tls1_3", "-CAfile", str(pki.ca), "-servername", "mx.sluice.test"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        gw.wait_log("event=tls ")
+        # One line per write: s_client reads a command letter only at the
+        # start of what one read of its input gives it.
+        for line in [b"K\n", b"NOOP\r\n", b"k\n", b"NOOP\r\n", b"quit\r\n"]:
+            p.stdin.write(line)
+            p.stdin.flush()
+            time.sleep(0.3 * SLOW)
+        out = p.communicate(timeout=10 * SLOW)[0].decode(errors="replace")
+    finally:
+        p.kill()
+    assert out.count("KEYUPDATE") == 2, out
+    assert out.count("250 2.0.0 OK") == 2 and "221 2.0.0" in out, out
+    line = disconnect_line(gw)
+    assert "reason=quit" in line and "tls_error" not in line, line
+
+
 def test_a_record_that_does_not_decrypt_ends_the_session_with_its_reason(sluice, pki):
     gw = start_tls_gateway(sluice, pki)
     s = tls_socket(gw.port, pki.client_context())
