@@ -8,7 +8,7 @@
 #pragma once
 #include <chrono>
 
-#include "filters/resolver.hpp"
+#include "filters/dns_answer.hpp"
 
 namespace sluice::filters {
 
