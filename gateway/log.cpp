@@ -60,6 +60,13 @@ void append_timestamp(std::string& out) {
 
 }  // namespace
 
+std::string quoted(std::string_view v) {
+  std::string out = "\"";
+  append_escaped(out, v, false);
+  out += '"';
+  return out;
+}
+
 void set_log_options(LogFormat format, LogLevel level) {
   g_format.store(format);
   g_level.store(level);

@@ -42,6 +42,11 @@ class LogLine {
   std::string buf_;
 };
 
+// `v` in double quotes, escaped as log values are (\xNN for quotes,
+// backslashes and anything outside printable ASCII): for messages printed
+// outside the log, such as check-config's, that quote operator-given names.
+std::string quoted(std::string_view v);
+
 inline LogLine log_debug(std::string_view e) { return LogLine(LogLevel::debug, e); }
 inline LogLine log_info(std::string_view e) { return LogLine(LogLevel::info, e); }
 inline LogLine log_warn(std::string_view e) { return LogLine(LogLevel::warn, e); }

@@ -14,6 +14,7 @@
 #include "gateway/config_loader.hpp"
 #include "gateway/export_directories.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/log.hpp"
 #include "gateway/queue_command.hpp"
 #include "tls/context_registry.hpp"
 
@@ -83,8 +84,9 @@ int main(int argc, char** argv) {
     }
     // Warnings only: the queue retries until such a directory is usable.
     for (const auto& p : sluice::gateway::check_export_directories(*loaded.config))
-      std::cerr << config_path << ": warning: " << p.owner << " \"" << p.name << "\""
-                << (p.owner == "policy" ? " quarantine" : "") << ": directory " << p.directory << " " << p.problem
+      std::cerr << config_path << ": warning: " << p.owner << " " << sluice::gateway::quoted(p.name)
+                << (p.owner == "policy" ? " quarantine" : "") << ": directory " << sluice::gateway::quoted(p.directory)
+                << " " << p.problem
                 << " (recipients sent there are deferred until it is usable)\n";
     std::cout << config_path << ": OK\n";
     return 0;

@@ -76,15 +76,20 @@ def test_check_config_warns_of_an_export_directory_it_cannot_use(tmp_path):
         free_port(),
         route=[{"name": "scan", "action": "queuefile", "directory": str(tmp_path / "missing")},
                {"name": "ok", "action": "queuefile", "directory": str(tmp_path)}],
-        policy=[{"name": "spam", "phase": "data", "quarantine": str(tmp_path / "a-file")}])))
+        policy=[{"name": "spam", "phase": "data", "quarantine": str(tmp_path / "a-file")},
+                # A policy name is free text: a quote or a line break in it
+                # must not forge a second line or end the quoted name early.
+                {"name": 'odd "name"\nfake: OK', "phase": "data", "quarantine": str(tmp_path / "a-file")}])))
     r = sluice_cmd("check-config", "--config", cfg)
     assert r.returncode == 0, r.stderr
     assert r.stdout == f"{cfg}: OK\n"
     assert r.stderr.splitlines() == [
-        f'{cfg}: warning: route "scan": directory {tmp_path / "missing"} does not exist '
+        f'{cfg}: warning: route "scan": directory "{tmp_path / "missing"}" does not exist '
         "(recipients sent there are deferred until it is usable)",
-        f'{cfg}: warning: policy "spam" quarantine: directory {tmp_path / "a-file"} is not a directory '
-        "(recipients sent there are deferred until it is usable)"]
+        f'{cfg}: warning: policy "spam" quarantine: directory "{tmp_path / "a-file"}" is not a directory '
+        "(recipients sent there are deferred until it is usable)",
+        f'{cfg}: warning: policy "odd \\x22name\\x22\\x0afake: OK" quarantine: directory "{tmp_path / "a-file"}" '
+        "is not a directory (recipients sent there are deferred until it is usable)"]
 
 
 def test_check_config_reports_every_problem_with_its_position(tmp_path):
