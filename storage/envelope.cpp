@@ -74,7 +74,37 @@ void put_key(std::string& out, std::string_view key, bool& first) {
 
 std::string to_json(const Envelope& e) {
   std::string out;
-  out.reserve(512 + e.recipients.size() * 64);
+  append_envelope_json(out, e, {});
+  out += '\n';
+  return out;
+}
+
+void json_member(std::string& out, std::string_view key, std::string_view value) {
+  out += ',';
+  put_string(out, key);
+  out += ':';
+  put_string(out, value);
+}
+
+void json_member(std::string& out, std::string_view key, std::int64_t value) {
+  out += ',';
+  put_string(out, key);
+  out += ':';
+  out += std::to_string(value);
+}
+
+bool json_keeps_bytes(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) continue;
+    const std::size_t n = utf8_sequence(s.substr(i));
+    if (n == 0) return false;
+    i += n - 1;
+  }
+  return true;
+}
+
+void append_envelope_json(std::string& out, const Envelope& e, const EnvelopeJsonExtras& extras) {
+  out.reserve(out.size() + 512 + e.recipients.size() * 96);
   bool first = true;
   out += '{';
   auto str = [&](std::string_view k, std::string_view v) {
@@ -104,6 +134,7 @@ std::string to_json(const Envelope& e) {
     out += std::to_string(r.notify);
     put_key(out, "orcpt", rfirst);
     put_string(out, r.orcpt);
+    if (extras.recipient) extras.recipient(out, i);
     out += '}';
   }
   out += ']';
@@ -124,8 +155,8 @@ std::string to_json(const Envelope& e) {
   str("login", e.login);
   if (!e.added_headers.empty()) str("added_headers", e.added_headers);
   if (!e.quarantine_directory.empty()) str("quarantine_directory", e.quarantine_directory);
-  out += "}\n";
-  return out;
+  if (extras.object) extras.object(out);
+  out += '}';
 }
 
 }  // namespace sluice::storage

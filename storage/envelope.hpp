@@ -10,7 +10,9 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sluice::storage {
@@ -52,5 +54,21 @@ struct Envelope {
 };
 
 std::string to_json(const Envelope& e);
+
+// For records that extend the envelope's object (the queue's, storage/
+// queue_record.hpp) in the same single pass: members appended after each
+// recipient's own and after the envelope's, written with json_member().
+struct EnvelopeJsonExtras {
+  std::function<void(std::string& out, std::size_t recipient)> recipient;
+  std::function<void(std::string& out)> object;
+};
+// The envelope's object, "{...}" with no line end, and the extras in it.
+void append_envelope_json(std::string& out, const Envelope& e, const EnvelopeJsonExtras& extras);
+// ,"key":"value" and ,"key":number, escaped as to_json escapes.
+void json_member(std::string& out, std::string_view key, std::string_view value);
+void json_member(std::string& out, std::string_view key, std::int64_t value);
+// Does `s` read back from our JSON byte for byte? Not when it holds a byte
+// outside well-formed UTF-8, which is written as the code point of its value.
+bool json_keeps_bytes(std::string_view s);
 
 }  // namespace sluice::storage

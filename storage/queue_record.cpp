@@ -90,29 +90,31 @@ bool QueueRecord::all_recipients_final() const {
 }
 
 std::string to_json(const QueueRecord& r) {
-  // The envelope part is the same object the file spool wrote (and the
-  // integration tests read); the queue's own fields are added beside it.
-  json::value v = json::parse(to_json(r.envelope));
-  json::object& o = v.as_object();
-  o["state"] = name_of(r.state);
-  o["body_place"] = r.body == BodyPlace::file ? "file" : "inline";
-  o["next_retry"] = r.next_retry;
-  o["updated_at"] = r.updated_at;
-  o["attempts"] = r.attempts;
-  // The envelope's JSON writes a login byte that is not UTF-8 as the code
-  // point of the same value (storage/envelope.hpp), which reads back as two
-  // bytes: keep the exact bytes beside it so the exporter gets what the
-  // session got.
-  if (auto* login = o.if_contains("login"); login && login->is_string() && login->get_string() != r.envelope.login)
-    o["login_hex"] = hex(r.envelope.login);
-  json::array& rcpts = o["recipients"].as_array();
-  for (std::size_t i = 0; i < rcpts.size() && i < r.progress.size(); ++i) {
-    json::object& ro = rcpts[i].as_object();
-    ro["state"] = name_of(r.progress[i].state);
-    if (!r.progress[i].route.empty()) ro["route"] = r.progress[i].route;
-    if (!r.progress[i].last_error.empty()) ro["error"] = r.progress[i].last_error;
-  }
-  return json::serialize(v);
+  // The envelope's object as the envelope writes it, with the queue's own
+  // fields added in the same pass: per recipient its progress, then the
+  // message's state (after the recipients' states: peek_state() relies on it).
+  EnvelopeJsonExtras extras;
+  extras.recipient = [&r](std::string& out, std::size_t i) {
+    if (i >= r.progress.size()) return;
+    const RecipientProgress& p = r.progress[i];
+    json_member(out, "state", name_of(p.state));
+    if (!p.route.empty()) json_member(out, "route", p.route);
+    if (!p.last_error.empty()) json_member(out, "error", p.last_error);
+  };
+  extras.object = [&r](std::string& out) {
+    json_member(out, "state", name_of(r.state));
+    json_member(out, "body_place", r.body == BodyPlace::file ? "file" : "inline");
+    json_member(out, "next_retry", r.next_retry);
+    json_member(out, "updated_at", r.updated_at);
+    json_member(out, "attempts", std::int64_t{r.attempts});
+    // A login byte that is not UTF-8 is written as the code point of the
+    // same value (storage/envelope.hpp), which reads back as two bytes: keep
+    // the exact bytes beside it so the exporter gets what the session got.
+    if (!json_keeps_bytes(r.envelope.login)) json_member(out, "login_hex", hex(r.envelope.login));
+  };
+  std::string out;
+  append_envelope_json(out, r.envelope, extras);
+  return out;
 }
 
 std::optional<QueueRecord> queue_record_from_json(std::string_view text) {

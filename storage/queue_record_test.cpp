@@ -179,6 +179,27 @@ TEST(QueueRecord, MinimalRecordReads) {
   EXPECT_EQ(r->progress[0].state, RecipientState::pending);
 }
 
+TEST(QueueRecord, PeekStateFindsTheMessageStateBehindTheRecipients) {
+  // The queue-size metrics read only this; the recipients' own "state" keys
+  // come first in the text, whatever their states are.
+  for (auto s : {MessageState::queued, MessageState::delivering, MessageState::deferred, MessageState::done,
+                 MessageState::bounced}) {
+    QueueRecord r = full_record();
+    r.state = s;
+    r.progress[2].state = RecipientState::failed;
+    EXPECT_EQ(peek_state(to_json(r)), s) << name_of(s);
+  }
+  EXPECT_FALSE(peek_state("{\"id\":\"x\"}").has_value());
+}
+
+TEST(QueueRecord, ExactLoginBytesAreKeptOnlyWhenJsonWouldChangeThem) {
+  QueueRecord r = full_record();
+  r.envelope.login = "j\xc3\xb8rn\x01";  // UTF-8 and a control: JSON keeps both
+  EXPECT_EQ(to_json(r).find("login_hex"), std::string::npos);
+  r.envelope.login = "j\xf8rn";  // Latin-1: not UTF-8
+  EXPECT_NE(to_json(r).find("\"login_hex\":\"6af8726e\""), std::string::npos) << to_json(r);
+}
+
 TEST(QueueRecord, NonUtf8LoginBytesSurvive) {
   // XCLIENT LOGIN may carry any byte but controls (protocol/xclient.cpp): the
   // queue must hand the same bytes to the exporter that the session saw.
