@@ -559,6 +559,26 @@ def disconnect_line(gw):
     return next(l for l in gw.log().splitlines() if "event=disconnect" in l)
 
 
+def s_client_typing(gw, pki, version, lines):
+    """openssl s_client over STARTTLS, typing `lines` once the session is up,
+    one write each and a pause between (s_client reads a command letter, R K
+    k, only at the start of what one read of its input gives it); returns
+    what it printed once the server has closed."""
+    need("openssl")
+    p = subprocess.Popen(["openssl", "s_client", "-starttls", "smtp", "-connect", f"127.0.0.1:{gw.port}",
+                          f"-tls1_{version[-1]}", "-CAfile", str(pki.ca), "-servername", "mx.sluice.test"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        gw.wait_log("event=tls ")
+        for line in lines:
+            p.stdin.write(line)
+            p.stdin.flush()
+            time.sleep(0.3 * SLOW)
+        return p.communicate(timeout=10 * SLOW)[0].decode(errors="replace")
+    finally:
+        p.kill()
+
+
 def test_renegotiation_is_refused_and_logged(sluice, pki):
     # A client-initiated renegotiation costs the server a full handshake for
     # the client's nothing (the thc-ssl-dos class): refused, the session
@@ -566,18 +586,8 @@ def test_renegotiation_is_refused_and_logged(sluice, pki):
     # connection". s_client's "R" line asks for it once the session is up;
     # s_client then waits on the renegotiation, which a server that let it
     # go on would complete (and the log would have no tls_error).
-    need("openssl")
     gw = start_tls_gateway(sluice, pki)
-    p = subprocess.Popen(["openssl", "s_client", "-starttls", "smtp", "-connect", f"127.0.0.1:{gw.port}",
-                          "-tls1_2", "-CAfile", str(pki.ca), "-servername", "mx.sluice.test"],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        gw.wait_log("event=tls ")
-        p.stdin.write(b"R\n")
-        p.stdin.flush()
-        out = p.communicate(timeout=10 * SLOW)[0].decode(errors="replace")
-    finally:
-        p.kill()
+    out = s_client_typing(gw, pki, "1.2", [b"R\n"])
     assert "RENEGOTIATING" in out, out
     line = disconnect_line(gw)
     assert 'reason="lost connection"' in line and "tls=TLSv1.2" in line, line
@@ -591,22 +601,8 @@ def test_tls13_key_updates_from_the_client_keep_the_session_working(sluice, pki)
     # update its keys too, "k" one that does not. The server must read what
     # follows with the client's new keys (a NOOP after each is answered) and
     # the session ends normally.
-    need("openssl")
     gw = start_tls_gateway(sluice, pki)
-    p = subprocess.Popen(["openssl", "s_client", "-starttls", "smtp", "-connect", f"127.0.0.1:{gw.port}",
-                          "-tls1_3", "-CAfile", str(pki.ca), "-servername", "mx.sluice.test"],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        gw.wait_log("event=tls ")
-        # One line per write: s_client reads a command letter only at the
-        # start of what one read of its input gives it.
-        for line in [b"K\n", b"NOOP\r\n", b"k\n", b"NOOP\r\n", b"quit\r\n"]:
-            p.stdin.write(line)
-            p.stdin.flush()
-            time.sleep(0.3 * SLOW)
-        out = p.communicate(timeout=10 * SLOW)[0].decode(errors="replace")
-    finally:
-        p.kill()
+    out = s_client_typing(gw, pki, "1.3", [b"K\n", b"NOOP\r\n", b"k\n", b"NOOP\r\n", b"quit\r\n"])
     assert out.count("KEYUPDATE") == 2, out
     assert out.count("250 2.0.0 OK") == 2 and "221 2.0.0" in out, out
     line = disconnect_line(gw)
