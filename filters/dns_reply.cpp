@@ -176,9 +176,12 @@ DnsAnswer parse_reply(int ares_status, const unsigned char* reply, int length, D
   DnsAnswer a;
   a.status = DnsStatus::ok;
   for (const auto& r : *records) {
-    if (r.section != Section::answer || r.type != kTypeCname) continue;
+    if (r.section != Section::answer || r.type != kTypeCname || r.cls != kClassIn) continue;
+    // The record's data is the name and nothing else (RFC 1035 3.3.1): a
+    // name that ends before or runs past it is not taken.
     long used = 0;
-    if (auto target = expand_name(r.data, reply, length, used)) a.canonical_name = std::move(*target);
+    if (auto target = expand_name(r.data, reply, length, used); target && used == r.length)
+      a.canonical_name = std::move(*target);
   }
   int rc = ARES_SUCCESS;
   switch (type) {

@@ -9,8 +9,8 @@
 // may carry any) is written as \u00XX.
 #pragma once
 #include <cstdint>
-#include <optional>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
