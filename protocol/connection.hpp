@@ -98,7 +98,6 @@ class Connection {
   // Made at the session's first MAIL (start_filter_chain), so a session
   // that never sends one holds none; null when [filters] is off.
   std::unique_ptr<filters::FilterChain> filters_;
-  bool filters_wanted_ = false;  // [filters] is on and a resolver is there
   std::string filtered_;  // what the chain passed on for the spool (reused buffer)
   std::set<std::string> policy_flags_;     // set_flags of this transaction's rules
   std::set<std::string> policy_controls_;  // controls of this transaction's rules

@@ -369,15 +369,14 @@ class WolfTlsStream final : public TlsStream {
     landing_len_ = landing_at_ = 0;  // all taken; an EOF or error leaves it empty
     boost::system::error_code ec;
     std::size_t n = 0;
+    auto input = socket_.async_receive(asio::buffer(landing_), kAsTuple);
     if (bound.timer) {
-      auto input = socket_.async_receive(asio::buffer(landing_), kAsTuple);
       auto expiry = bound.timer->async_wait(kAsTuple);
       auto either = std::move(input) || std::move(expiry);
       auto result = co_await std::move(either);
       if (result.index() == 1) co_return Wait::timeout;
       std::tie(ec, n) = std::get<0>(result);
     } else {
-      auto input = socket_.async_receive(asio::buffer(landing_), kAsTuple);
       std::tie(ec, n) = co_await std::move(input);
     }
     if (ec == asio::error::operation_aborted) co_return aborted(bound);
@@ -398,15 +397,14 @@ class WolfTlsStream final : public TlsStream {
   asio::awaitable<Wait> wait_for_writable(const Bound& bound) {
     if (overdue(bound)) co_return Wait::timeout;
     boost::system::error_code ec;
+    auto ready = socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
     if (bound.timer) {
-      auto ready = socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
       auto expiry = bound.timer->async_wait(kAsTuple);
       auto either = std::move(ready) || std::move(expiry);
       auto result = co_await std::move(either);
       if (result.index() == 1) co_return Wait::timeout;
       std::tie(ec) = std::get<0>(result);
     } else {
-      auto ready = socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
       std::tie(ec) = co_await std::move(ready);
     }
     if (ec == asio::error::operation_aborted) co_return aborted(bound);
@@ -436,7 +434,7 @@ class WolfTlsStream final : public TlsStream {
   // would not take, a renegotiation attempt), not when the input ended or
   // the client said close_notify, which are how sessions end.
   void note_failure(int r) {
-    if (protocol_error_.size()) return;
+    if (!protocol_error_.empty()) return;
     const int err = wolfSSL_get_error(ssl_, r);
     // Not TLS's doing: the client closed (close_notify, or the transport
     // ended: EOF, a reset), the socket failed (EPIPE, an unreachable host)

@@ -72,24 +72,15 @@ void put_key(std::string& out, std::string_view key, bool& first) {
 
 }  // namespace
 
-std::string to_json(const Envelope& e) {
-  std::string out;
-  append_envelope_json(out, e, {});
-  out += '\n';
-  return out;
-}
-
 void json_member(std::string& out, std::string_view key, std::string_view value) {
-  out += ',';
-  put_string(out, key);
-  out += ':';
+  bool first = false;  // a member after others: put_key writes the comma
+  put_key(out, key, first);
   put_string(out, value);
 }
 
 void json_member(std::string& out, std::string_view key, std::int64_t value) {
-  out += ',';
-  put_string(out, key);
-  out += ':';
+  bool first = false;
+  put_key(out, key, first);
   out += std::to_string(value);
 }
 

@@ -3,10 +3,10 @@
 //
 // Plain strings only: storage/ never parses SMTP. DSN parameters (RFC 3461)
 // are kept as received (decoded from xtext) so that a later delivery or bounce
-// can honour them. Serialised as one JSON object (to_json), the
-// format the file spool writes next to the message data. The output is always
-// valid UTF-8 JSON: a byte that is not part of well-formed UTF-8 (XCLIENT LOGIN
-// may carry any) is written as \u00XX.
+// can honour them. Serialised as one JSON object (append_envelope_json), the
+// part of each queue record (storage/queue_record.hpp) that is the envelope.
+// The output is always valid UTF-8 JSON: a byte that is not part of
+// well-formed UTF-8 (XCLIENT LOGIN may carry any) is written as \u00XX.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -52,8 +52,6 @@ struct Envelope {
   // directory as a queuefile pair instead of being routed.
   std::string quarantine_directory;
 };
-
-std::string to_json(const Envelope& e);
 
 // For records that extend the envelope's object (the queue's, storage/
 // queue_record.hpp) in the same single pass: members appended after each
