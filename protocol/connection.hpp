@@ -32,7 +32,7 @@ class Connection {
  public:
   Connection(boost::asio::ip::tcp::socket socket, ConnectionContext ctx);
   ~Connection();
-  // The session beside its read watchdog (read_deadline.hpp).
+  // The session beside its deadline's watchdog (io_deadline.hpp).
   boost::asio::awaitable<void> run();
 
  private:
@@ -84,7 +84,7 @@ class Connection {
 
   boost::asio::awaitable<void> run_session();
   boost::asio::ip::tcp::socket socket_;
-  ReadDeadline read_deadline_{socket_};  // the deadline of reads between commands, plain or TLS
+  IoDeadline io_deadline_{socket_};  // the deadline of every wait on the socket, plain or TLS
   std::unique_ptr<TlsStream> tls_;  // set once the handshake succeeded
   ConnectionContext ctx_;
   const gateway::Config& cfg_;

@@ -1,16 +1,11 @@
 #include "protocol/connection_io.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 namespace sluice::protocol {
 
 namespace asio = boost::asio;
-using namespace asio::experimental::awaitable_operators;
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
@@ -21,7 +16,7 @@ IoResult classify(const boost::system::error_code& ec, std::size_t n) {
 }
 }  // namespace
 
-asio::awaitable<IoResult> read_some(asio::ip::tcp::socket& sock, std::span<char> buf, ReadDeadline& deadline,
+asio::awaitable<IoResult> read_some(asio::ip::tcp::socket& sock, std::span<char> buf, IoDeadline& deadline,
                                     std::chrono::steady_clock::duration timeout) {
   deadline.arm(timeout);
   // Named operands: no non-trivial temporaries in a co_await expression (GCC 12, see blocking_pool.hpp).
@@ -42,10 +37,10 @@ IoResult read_available(asio::ip::tcp::socket& sock, std::span<char> buf) {
   return {IoStatus::ok, n};
 }
 
-asio::awaitable<IoResult> write_all(asio::ip::tcp::socket& sock, std::string_view data,
+asio::awaitable<IoResult> write_all(asio::ip::tcp::socket& sock, std::string_view data, IoDeadline& deadline,
                                     std::chrono::steady_clock::duration timeout) {
   // Replies are small and the socket buffer is almost never full: write
-  // directly (the socket is non-blocking) and set up a deadline only for what
+  // directly (the socket is non-blocking) and arm the deadline only for what
   // the kernel would not take now.
   std::size_t done = 0;
   for (;;) {
@@ -56,14 +51,28 @@ asio::awaitable<IoResult> write_all(asio::ip::tcp::socket& sock, std::string_vie
     if (ec && ec != asio::error::interrupted) co_return classify(ec, done);
   }
   data.remove_prefix(done);
-  asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-  auto write = asio::async_write(sock, asio::buffer(data.data(), data.size()), kAsTuple);
-  auto expiry = timer.async_wait(kAsTuple);
-  auto either = std::move(write) || std::move(expiry);
-  auto result = co_await std::move(either);
-  if (result.index() == 1) co_return IoResult{IoStatus::timeout, done};
-  auto [ec, n] = std::get<0>(result);
-  co_return classify(ec, done + n);
+  // A write at a time, not async_write: the watchdog may fire while a
+  // part's completion is queued, cancelling nothing, and the next part must
+  // then not wait (io_deadline.hpp).
+  deadline.arm(timeout);
+  IoResult result{IoStatus::ok, done};
+  while (!data.empty()) {
+    if (deadline.expired()) {
+      result.status = IoStatus::timeout;
+      break;
+    }
+    auto write = sock.async_write_some(asio::buffer(data.data(), data.size()), kAsTuple);
+    auto [ec, n] = co_await std::move(write);
+    result.bytes += n;
+    data.remove_prefix(n);
+    if (ec) {
+      result.status = ec == asio::error::operation_aborted && deadline.expired() ? IoStatus::timeout
+                                                                                 : classify(ec, n).status;
+      break;
+    }
+  }
+  deadline.disarm();
+  co_return result;
 }
 
 }  // namespace sluice::protocol

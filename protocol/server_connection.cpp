@@ -127,7 +127,7 @@ asio::awaitable<void> Connection::run() {
   // cancelled; an exception from the session goes on to the listener.
   auto executor = co_await asio::this_coro::executor;
   auto session = asio::co_spawn(executor, run_session(), asio::deferred);
-  auto watchdog = asio::co_spawn(executor, read_deadline_.watch(), asio::deferred);
+  auto watchdog = asio::co_spawn(executor, io_deadline_.watch(), asio::deferred);
   auto group = asio::experimental::make_parallel_group(std::move(session), std::move(watchdog));
   auto ended = group.async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
   auto [order, session_error, watchdog_error] = co_await std::move(ended);
@@ -211,7 +211,7 @@ asio::awaitable<Connection::Flow> Connection::read_proxy_header() {
     }
     // Read only what can still belong to the header: never more than its maximum.
     auto buf = in_.prepare(512);
-    IoResult r = co_await read_some(socket_, buf, read_deadline_, kProxyHeaderTimeout);
+    IoResult r = co_await read_some(socket_, buf, io_deadline_, kProxyHeaderTimeout);
     in_.commit(r.bytes);
     if (r.status != IoStatus::ok || r.bytes == 0) {
       m.session_rejected(SessionReject::proxy_refused);

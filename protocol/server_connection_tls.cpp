@@ -16,10 +16,10 @@ using metrics::TlsCounters;
 
 asio::awaitable<IoResult> Connection::stream_read_some(std::span<char> buf, std::chrono::steady_clock::duration timeout) {
   if (tls_) {
-    IoResult r = co_await tls_->read_some(buf, read_deadline_, timeout);
+    IoResult r = co_await tls_->read_some(buf, timeout);
     co_return r;
   }
-  IoResult r = co_await read_some(socket_, buf, read_deadline_, timeout);
+  IoResult r = co_await read_some(socket_, buf, io_deadline_, timeout);
   co_return r;
 }
 
@@ -32,7 +32,7 @@ asio::awaitable<IoResult> Connection::stream_write_all(std::string_view data, st
     IoResult r = co_await tls_->write_all(data, timeout);
     co_return r;
   }
-  IoResult r = co_await write_all(socket_, data, timeout);
+  IoResult r = co_await write_all(socket_, data, io_deadline_, timeout);
   co_return r;
 }
 
@@ -70,7 +70,7 @@ asio::awaitable<Connection::Flow> Connection::start_tls(bool implicit) {
     end_reason_ = "no TLS context";
     co_return Flow::stop;
   }
-  auto stream = TlsStream::make(socket_, ctx_.tls);
+  auto stream = TlsStream::make(socket_, io_deadline_, ctx_.tls);
   if (!stream) {
     end_reason_ = "TLS session not created";
     co_return Flow::stop;

@@ -25,16 +25,12 @@
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cassert>
 #include <cerrno>
 #include <algorithm>
 #include <cstring>
 #include <optional>
-#include <tuple>
 
 #include "metrics/tls_counters.hpp"
 #include "tls/client_hello.hpp"
@@ -42,7 +38,6 @@
 namespace sluice::protocol {
 
 namespace asio = boost::asio;
-using namespace asio::experimental::awaitable_operators;
 using metrics::TlsCounters;
 
 namespace {
@@ -88,9 +83,9 @@ enum class LastIo { none, eof, reset, error };
 
 class WolfTlsStream final : public TlsStream {
  public:
-  WolfTlsStream(asio::ip::tcp::socket& socket, std::shared_ptr<tls::ServerContext> context,
+  WolfTlsStream(asio::ip::tcp::socket& socket, IoDeadline& deadline, std::shared_ptr<tls::ServerContext> context,
                 std::unique_ptr<tls::HandshakeNotes> notes, WOLFSSL* ssl)
-      : socket_(socket), context_(std::move(context)), notes_(std::move(notes)), ssl_(ssl) {
+      : socket_(socket), deadline_(deadline), context_(std::move(context)), notes_(std::move(notes)), ssl_(ssl) {
     wolfSSL_SSLSetIORecv(ssl_, &WolfTlsStream::on_recv);
     wolfSSL_SSLSetIOSend(ssl_, &WolfTlsStream::on_send);
     wolfSSL_SetIOReadCtx(ssl_, this);
@@ -102,9 +97,8 @@ class WolfTlsStream final : public TlsStream {
 
   asio::awaitable<TlsOutcome> handshake(std::chrono::steady_clock::duration timeout,
                                         std::string_view already_read, unsigned max_running) override {
-    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-    const Bound bound{&timer, nullptr};
-    const Hello hello = co_await read_client_hello(timer, already_read);
+    const IoDeadline::Armed armed(deadline_, timeout);
+    const Hello hello = co_await read_client_hello(already_read);
     TlsOutcome out;
     auto& counters = metrics::tls_counters();
     // wolfSSL is called only with a whole ClientHello: before that the
@@ -133,7 +127,7 @@ class WolfTlsStream final : public TlsStream {
     for (;;) {
       const int r = wolfSSL_accept(ssl_);
       if (r == WOLFSSL_SUCCESS) break;
-      const Wait w = co_await wait_after(r, bound);
+      const Wait w = co_await wait_after(r);
       if (w == Wait::ready) continue;
       if (w == Wait::timeout) {
         out.timed_out = true;
@@ -166,21 +160,19 @@ class WolfTlsStream final : public TlsStream {
     co_return out;
   }
 
-  asio::awaitable<IoResult> read_some(std::span<char> buf, ReadDeadline& deadline,
-                                      std::chrono::steady_clock::duration timeout) override {
-    deadline.arm(timeout);
-    const Bound bound{nullptr, &deadline};
+  asio::awaitable<IoResult> read_some(std::span<char> buf, std::chrono::steady_clock::duration timeout) override {
+    deadline_.arm(timeout);
     for (;;) {
       // Always ask wolfSSL first: records it already holds (read together
       // with an earlier one) are not in the socket any more.
       const int n = wolfSSL_read(ssl_, buf.data(), static_cast<int>(buf.size()));
       if (n > 0) {
-        deadline.disarm();
+        deadline_.disarm();
         co_return IoResult{IoStatus::ok, static_cast<std::size_t>(n)};
       }
-      const Wait w = co_await wait_after(n, bound);
+      const Wait w = co_await wait_after(n);
       if (w == Wait::ready) continue;
-      deadline.disarm();
+      deadline_.disarm();
       if (w == Wait::timeout) co_return IoResult{IoStatus::timeout, 0};
       if (w == Wait::interrupted) co_return IoResult{IoStatus::interrupted, 0};
       note_failure(n);
@@ -200,8 +192,10 @@ class WolfTlsStream final : public TlsStream {
   }
 
   asio::awaitable<IoResult> write_all(std::string_view data, std::chrono::steady_clock::duration timeout) override {
-    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-    const Bound bound{&timer, nullptr};
+    // Armed only when a write must wait, as on plain connections: most
+    // replies go out at once, and a deadline shorter than the armed one
+    // would wake the watchdog early for nothing.
+    std::optional<IoDeadline::Armed> armed;
     std::size_t done = 0;
     while (done < data.size()) {
       // After WANT_WRITE wolfSSL must be called again with the same bytes:
@@ -211,7 +205,8 @@ class WolfTlsStream final : public TlsStream {
         done += static_cast<std::size_t>(n);
         continue;
       }
-      const Wait w = co_await wait_after(n, bound);
+      if (!armed) armed.emplace(deadline_, timeout);
+      const Wait w = co_await wait_after(n);
       if (w == Wait::ready) continue;
       if (w == Wait::timeout) co_return IoResult{IoStatus::timeout, done};
       if (w == Wait::interrupted) co_return IoResult{IoStatus::interrupted, done};
@@ -222,8 +217,7 @@ class WolfTlsStream final : public TlsStream {
   }
 
   asio::awaitable<std::string> await_peer_close(std::chrono::steady_clock::duration timeout) override {
-    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-    const Bound bound{&timer, nullptr};
+    const IoDeadline::Armed armed(deadline_, timeout);
     std::array<char, 64> buf;
     for (;;) {
       const int n = wolfSSL_read(ssl_, buf.data(), static_cast<int>(buf.size()));
@@ -232,7 +226,7 @@ class WolfTlsStream final : public TlsStream {
       if (err == WOLFSSL_ERROR_ZERO_RETURN) co_return std::string("close_notify");
       if (last_io_ == LastIo::reset) co_return std::string("reset");
       if (last_io_ == LastIo::eof) co_return std::string("eof");
-      const Wait w = co_await wait_after(n, bound);
+      const Wait w = co_await wait_after(n);
       if (w == Wait::ready) continue;
       if (w == Wait::timeout) co_return std::string("timeout");
       co_return failure_text(n);
@@ -249,16 +243,6 @@ class WolfTlsStream final : public TlsStream {
 
  private:
   enum class Wait { ready, timeout, interrupted, failed };
-
-  // What bounds a wait: a timer of the operation's own (the handshake, a
-  // write, the wait for the peer's close), raced against it; or, for the
-  // reads between commands, the connection's read watchdog, which cancels
-  // the socket at the deadline (read_deadline.hpp), so no timer is set and
-  // cancelled per wait, as on plain connections.
-  struct Bound {
-    asio::steady_timer* timer;
-    const ReadDeadline* watchdog;
-  };
 
   // The I/O callbacks. wolfSSL gets what the last wait read (the landing
   // buffer), then the stash, refilled by a recv() of its own only while the
@@ -342,44 +326,34 @@ class WolfTlsStream final : public TlsStream {
 
   // After a wolfSSL call returned `r` (not a success): wait for what it
   // wants, or say why not.
-  asio::awaitable<Wait> wait_after(int r, const Bound& bound) {
+  asio::awaitable<Wait> wait_after(int r) {
     const int err = wolfSSL_get_error(ssl_, r);
     Wait w = Wait::failed;
-    if (err == WOLFSSL_ERROR_WANT_READ) w = co_await wait_for_input(bound);
-    else if (err == WOLFSSL_ERROR_WANT_WRITE) w = co_await wait_for_writable(bound);
+    if (err == WOLFSSL_ERROR_WANT_READ) w = co_await wait_for_input();
+    else if (err == WOLFSSL_ERROR_WANT_WRITE) w = co_await wait_for_writable();
     co_return w;
   }
 
   // Called only when wolfSSL has taken every byte read so far. The end of
   // the input (EOF, a reset) is kept in last_io_ for on_recv to report to
   // wolfSSL, as its own recv() would have.
-  asio::awaitable<Wait> wait_for_input(const Bound& bound) {
+  asio::awaitable<Wait> wait_for_input() {
     // The read lands over landing_: bytes still in it or in the stash would
     // be lost or reordered.
     assert(landing_at_ == landing_len_ && stash_at_ == stash_.size());
-    const Wait w = co_await receive_into_landing(bound);
+    const Wait w = co_await receive_into_landing();
     co_return w;
   }
 
   // The wait itself, for wait_for_input() and for the rest of a ClientHello
   // (whose first part is then in the stash, not yet given to wolfSSL).
-  asio::awaitable<Wait> receive_into_landing(const Bound& bound) {
+  asio::awaitable<Wait> receive_into_landing() {
     assert(landing_at_ == landing_len_);
-    if (overdue(bound)) co_return Wait::timeout;
+    if (deadline_.expired()) co_return Wait::timeout;
     landing_len_ = landing_at_ = 0;  // all taken; an EOF or error leaves it empty
-    boost::system::error_code ec;
-    std::size_t n = 0;
     auto input = socket_.async_receive(asio::buffer(landing_), kAsTuple);
-    if (bound.timer) {
-      auto expiry = bound.timer->async_wait(kAsTuple);
-      auto either = std::move(input) || std::move(expiry);
-      auto result = co_await std::move(either);
-      if (result.index() == 1) co_return Wait::timeout;
-      std::tie(ec, n) = std::get<0>(result);
-    } else {
-      std::tie(ec, n) = co_await std::move(input);
-    }
-    if (ec == asio::error::operation_aborted) co_return aborted(bound);
+    const auto [ec, n] = co_await std::move(input);
+    if (ec == asio::error::operation_aborted) co_return aborted();
     if (ec == asio::error::eof) {
       last_io_ = LastIo::eof;
     } else if (ec == asio::error::connection_reset) {
@@ -394,33 +368,21 @@ class WolfTlsStream final : public TlsStream {
     co_return Wait::ready;
   }
 
-  asio::awaitable<Wait> wait_for_writable(const Bound& bound) {
-    if (overdue(bound)) co_return Wait::timeout;
-    boost::system::error_code ec;
+  asio::awaitable<Wait> wait_for_writable() {
+    if (deadline_.expired()) co_return Wait::timeout;
     auto ready = socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
-    if (bound.timer) {
-      auto expiry = bound.timer->async_wait(kAsTuple);
-      auto either = std::move(ready) || std::move(expiry);
-      auto result = co_await std::move(either);
-      if (result.index() == 1) co_return Wait::timeout;
-      std::tie(ec) = std::get<0>(result);
-    } else {
-      std::tie(ec) = co_await std::move(ready);
-    }
-    if (ec == asio::error::operation_aborted) co_return aborted(bound);
+    const auto [ec] = co_await std::move(ready);
+    if (ec == asio::error::operation_aborted) co_return aborted();
     co_return ec ? Wait::failed : Wait::ready;
   }
 
-  // A wait ended by socket.cancel(): the watchdog at the read's deadline,
-  // or else the drain.
-  static Wait aborted(const Bound& bound) { return overdue(bound) ? Wait::timeout : Wait::interrupted; }
-
-  // The watchdog found the read overdue. A wait must not start then: the
-  // watchdog may have fired while the last wait's bytes were queued (a
-  // receive that completes at once is queued, not run), so it cancelled
-  // nothing, and it sleeps until the next arm(). A record still incomplete
-  // would otherwise be waited for with no deadline at all.
-  static bool overdue(const Bound& bound) { return bound.watchdog && bound.watchdog->expired(); }
+  // A wait ended by socket.cancel(): the watchdog at the operation's
+  // deadline, or else the drain. Every wait looks at expired() before it
+  // starts: the watchdog may have fired while the last wait's completion
+  // was queued (a receive that completes at once is queued, not run), so
+  // it cancelled nothing and sleeps until the next arm(); a handshake or a
+  // record still incomplete would otherwise be waited for with no deadline.
+  Wait aborted() const { return deadline_.expired() ? Wait::timeout : Wait::interrupted; }
 
   // How the input ended, for the log; nullptr when it has not.
   const char* input_end_text() const {
@@ -482,10 +444,9 @@ class WolfTlsStream final : public TlsStream {
     std::string_view bytes;  // when whole: the record, and anything that came with it
   };
 
-  asio::awaitable<Hello> read_client_hello(asio::steady_timer& timer, std::string_view already_read) {
-    const Bound bound{&timer, nullptr};
+  asio::awaitable<Hello> read_client_hello(std::string_view already_read) {
     if (already_read.empty()) {
-      const Wait w = co_await wait_for_input(bound);
+      const Wait w = co_await wait_for_input();
       if (w != Wait::ready) co_return Hello{hello_end(w), {}};
       // The usual case: the whole hello in one read, handed over from the
       // landing buffer as it is. Anything else goes through the stash.
@@ -506,7 +467,7 @@ class WolfTlsStream final : public TlsStream {
         continue;
       }
       if (last_io_ != LastIo::none) co_return Hello{HelloEnd::input_ended, {}};
-      const Wait w = co_await receive_into_landing(bound);
+      const Wait w = co_await receive_into_landing();
       if (w != Wait::ready) co_return Hello{hello_end(w), {}};
       stash_.append(landing_.data(), landing_len_);
       landing_len_ = landing_at_ = 0;
@@ -565,6 +526,7 @@ class WolfTlsStream final : public TlsStream {
   }
 
   asio::ip::tcp::socket& socket_;
+  IoDeadline& deadline_;                          // the connection's: bounds every wait
   std::shared_ptr<tls::ServerContext> context_;   // the session's certificates live as long as it
   std::unique_ptr<tls::HandshakeNotes> notes_;    // written by the handshake callbacks
   WOLFSSL* ssl_;
@@ -589,11 +551,12 @@ std::string TlsOutcome::resumption_bits() const {
   return bits;
 }
 
-std::unique_ptr<TlsStream> TlsStream::make(asio::ip::tcp::socket& socket, std::shared_ptr<tls::ServerContext> context) {
+std::unique_ptr<TlsStream> TlsStream::make(asio::ip::tcp::socket& socket, IoDeadline& deadline,
+                                           std::shared_ptr<tls::ServerContext> context) {
   auto notes = std::make_unique<tls::HandshakeNotes>();
   auto* ssl = static_cast<WOLFSSL*>(context->new_session(notes.get()));
   if (!ssl) return nullptr;
-  return std::make_unique<WolfTlsStream>(socket, std::move(context), std::move(notes), ssl);
+  return std::make_unique<WolfTlsStream>(socket, deadline, std::move(context), std::move(notes), ssl);
 }
 
 bool handshake_slots_full(unsigned limit) { return handshakes_running >= limit; }

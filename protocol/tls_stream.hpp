@@ -6,11 +6,13 @@
 //
 // This header keeps wolfSSL's headers out of the files that include it;
 // tls_stream.cpp is the one translation unit of protocol/ that knows them.
-// Contract: the socket must outlive the stream. handshake() is called once;
-// reads and writes only after it succeeded. Every operation has a deadline,
-// and results are values (IoResult), never exceptions. After a timeout the
-// stream is done: input that raced a timer may have been read and dropped,
-// so the caller ends the session (as every caller does).
+// Contract: the socket and the connection's deadline (io_deadline.hpp) must
+// outlive the stream, and the deadline's watchdog must run while an
+// operation waits. handshake() is called once; reads and writes only after
+// it succeeded. Every operation has a deadline, kept by that watchdog (no
+// timer per wait), and results are values (IoResult), never exceptions.
+// After a timeout the stream is done: the caller ends the session (as
+// every caller does).
 // Bounded cost: at most tls.max_handshakes_per_worker handshakes run at once
 // on one worker thread, counted from the moment a whole ClientHello is in
 // (the handshake takes its slot then); the rest are refused, so a flood of
@@ -26,7 +28,7 @@
 #include <string_view>
 
 #include "protocol/connection_io.hpp"
-#include "protocol/read_deadline.hpp"
+#include "protocol/io_deadline.hpp"
 #include "tls/server_context.hpp"
 
 namespace sluice::protocol {
@@ -51,7 +53,7 @@ struct TlsOutcome {
 class TlsStream {
  public:
   // nullptr when the session cannot be created (out of memory).
-  static std::unique_ptr<TlsStream> make(boost::asio::ip::tcp::socket& socket,
+  static std::unique_ptr<TlsStream> make(boost::asio::ip::tcp::socket& socket, IoDeadline& deadline,
                                          std::shared_ptr<tls::ServerContext> context);
   virtual ~TlsStream() = default;
 
@@ -62,10 +64,7 @@ class TlsStream {
   // that the handshake costs no CPU) and given back when this returns.
   virtual boost::asio::awaitable<TlsOutcome> handshake(std::chrono::steady_clock::duration timeout,
                                                        std::string_view already_read, unsigned max_running) = 0;
-  // The wait is bounded by the connection's read watchdog (read_deadline.hpp),
-  // as plain reads are: no timer per wait. `deadline` must be watched for as
-  // long as the read runs, and ends up disarmed.
-  virtual boost::asio::awaitable<IoResult> read_some(std::span<char> buf, ReadDeadline& deadline,
+  virtual boost::asio::awaitable<IoResult> read_some(std::span<char> buf,
                                                      std::chrono::steady_clock::duration timeout) = 0;
   // Decrypted bytes already buffered in the TLS layer, without waiting
   // (would_block when there are none: then wait with read_some()).

@@ -493,6 +493,56 @@ def test_stalled_handshake_times_out(sluice, pki):
     gw.wait_log("reason=\"TLS handshake timeout\"")
 
 
+@pytest.mark.parametrize("mode", ["implicit", "starttls"])
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_a_handshake_stalled_after_its_client_hello_times_out(sluice, pki, mode, version):
+    """A whole ClientHello, then silence: the server has answered it and waits
+    inside the handshake for the client's next flight. The handshake's
+    deadline (1 s) ends that wait, not the command timeout: after STARTTLS
+    the connection's watchdog was last armed for the five-minute read of the
+    STARTTLS command, and a shorter deadline must wake it."""
+    gw = start_tls_gateway(sluice, pki, mode=mode, tls={"handshake_timeout": "1s"})
+    if mode == "implicit":
+        r = Raw(gw.port)
+    else:
+        r = greet(gw.port)
+        r.expect("STARTTLS", 220, "2.0.0")
+    t0 = time.time()
+    r.send(client_hello(pki, version))
+    assert r.closed(timeout=6 * SLOW), "the stalled handshake was not cut"
+    waited = time.time() - t0
+    assert 0.9 <= waited < 4 * SLOW, waited
+    gw.wait_log('reason="TLS handshake timeout"')
+
+
+def test_waiting_for_the_client_to_leave_after_quit_is_bounded(sluice, pki):
+    """Under the protocol-detail switch the server waits after its 221 to see
+    how the client leaves (a reset, as Outlook does, is logged). A client
+    that neither closes nor resets is given up after a second."""
+    gw = start_tls_gateway(sluice, pki, tls={"log_protocol_details": True})
+    s = tls_socket(gw.port, pki.client_context())
+    s.sendall(b"EHLO c.test\r\nQUIT\r\n")
+    got = b""
+    while b"221 " not in got:
+        chunk = s.recv(4096)
+        assert chunk, got
+        got += chunk
+    t0 = time.time()
+    # Below TLS, so that the server's close_notify is not answered: until
+    # the server's FIN, which comes when it stops waiting.
+    raw = socket.socket(fileno=os.dup(s.fileno()))
+    raw.settimeout(10 * SLOW)
+    while raw.recv(4096):
+        pass
+    waited = time.time() - t0
+    raw.close()
+    assert 0.9 <= waited < 4 * SLOW, waited
+    line = disconnect_line(gw)
+    assert "reason=quit" in line, line
+    assert "protocol_detail" not in gw.log()  # no reset to report
+    s.close()
+
+
 def test_starttls_then_garbage(sluice, pki):
     gw = start_tls_gateway(sluice, pki)
     r = greet(gw.port)

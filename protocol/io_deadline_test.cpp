@@ -1,9 +1,10 @@
-// The read watchdog (read_deadline.hpp) with connection_io's read_some on a
-// real loopback TCP pair: a read past its deadline is a timeout, a read
-// with data in time is not, a shorter deadline after a longer one is kept,
-// an abort without the deadline is the drain's, and the watchdog ends when
-// the connection does.
-#include "protocol/read_deadline.hpp"
+// The connection's deadline (io_deadline.hpp) with connection_io's read_some
+// and write_all on a real loopback TCP pair: a read past its deadline is a
+// timeout, a read with data in time is not, a shorter deadline after a
+// longer one is kept, an abort without the deadline is the drain's, a write
+// the client does not take times out and one it takes does not, and the
+// watchdog ends when the connection does.
+#include "protocol/io_deadline.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,9 +16,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <functional>
+#include <string>
 
 #include "protocol/connection_io.hpp"
 
@@ -40,7 +43,7 @@ struct Pair {
 
 // Runs `body` beside the watchdog, as Connection::run() does, and returns
 // once both have ended.
-void run_with_watchdog(Pair& p, ReadDeadline& deadline, std::function<asio::awaitable<void>()> body) {
+void run_with_watchdog(Pair& p, IoDeadline& deadline, std::function<asio::awaitable<void>()> body) {
   auto both = [&]() -> asio::awaitable<void> {
     auto executor = co_await asio::this_coro::executor;
     auto session = asio::co_spawn(executor, body(), asio::deferred);
@@ -54,9 +57,9 @@ void run_with_watchdog(Pair& p, ReadDeadline& deadline, std::function<asio::awai
   ASSERT_TRUE(p.io.stopped()) << "the watchdog must end with the session";
 }
 
-TEST(ReadDeadline, AReadPastItsDeadlineTimesOut) {
+TEST(IoDeadline, AReadPastItsDeadlineTimesOut) {
   Pair p;
-  ReadDeadline deadline(p.server);
+  IoDeadline deadline(p.server);
   std::array<char, 16> buf;
   IoResult r{IoStatus::ok, 99};
   const auto t0 = std::chrono::steady_clock::now();
@@ -67,9 +70,9 @@ TEST(ReadDeadline, AReadPastItsDeadlineTimesOut) {
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 100ms);
 }
 
-TEST(ReadDeadline, ReadsInTimeKeepTheirBytesAndLaterDeadlinesMoveOn) {
+TEST(IoDeadline, ReadsInTimeKeepTheirBytesAndLaterDeadlinesMoveOn) {
   Pair p;
-  ReadDeadline deadline(p.server);
+  IoDeadline deadline(p.server);
   std::array<char, 16> buf;
   std::vector<IoResult> results;
   asio::steady_timer writer(p.io);
@@ -89,9 +92,9 @@ TEST(ReadDeadline, ReadsInTimeKeepTheirBytesAndLaterDeadlinesMoveOn) {
   }
 }
 
-TEST(ReadDeadline, AShorterDeadlineAfterALongerOneIsKept) {
+TEST(IoDeadline, AShorterDeadlineAfterALongerOneIsKept) {
   Pair p;
-  ReadDeadline deadline(p.server);
+  IoDeadline deadline(p.server);
   std::array<char, 16> buf;
   IoResult first{}, second{};
   std::chrono::steady_clock::duration waited{};
@@ -107,9 +110,9 @@ TEST(ReadDeadline, AShorterDeadlineAfterALongerOneIsKept) {
   EXPECT_LT(waited, 5s) << "the 100 ms deadline waited for the minute-long one";
 }
 
-TEST(ReadDeadline, AnAbortWithoutTheDeadlineIsTheDrain) {
+TEST(IoDeadline, AnAbortWithoutTheDeadlineIsTheDrain) {
   Pair p;
-  ReadDeadline deadline(p.server);
+  IoDeadline deadline(p.server);
   std::array<char, 16> buf;
   IoResult r{};
   asio::steady_timer drain(p.io);
@@ -117,6 +120,66 @@ TEST(ReadDeadline, AnAbortWithoutTheDeadlineIsTheDrain) {
     drain.expires_after(50ms);
     drain.async_wait([&](auto) { p.server.cancel(); });  // what the worker does on SIGTERM
     r = co_await read_some(p.server, buf, deadline, 60s);
+  });
+  EXPECT_EQ(r.status, IoStatus::interrupted);
+}
+
+// More than the two sockets' buffers hold on loopback, so write_all must
+// wait for the client.
+std::string more_than_socket_buffers() { return std::string(32 * 1024 * 1024, 'x'); }
+
+TEST(IoDeadline, AWriteTheClientDoesNotTakeTimesOut) {
+  Pair p;
+  IoDeadline deadline(p.server);
+  p.server.non_blocking(true);  // as accepted sockets are
+  const std::string data = more_than_socket_buffers();
+  IoResult r{};
+  const auto t0 = std::chrono::steady_clock::now();
+  run_with_watchdog(p, deadline, [&]() -> asio::awaitable<void> {
+    r = co_await write_all(p.server, data, deadline, 200ms);
+  });
+  EXPECT_EQ(r.status, IoStatus::timeout);
+  EXPECT_GT(r.bytes, 0u);
+  EXPECT_LT(r.bytes, data.size());
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 200ms);
+}
+
+TEST(IoDeadline, AWriteTheClientTakesInTimeCompletesAndLeavesNoDeadline) {
+  Pair p;
+  IoDeadline deadline(p.server);
+  p.server.non_blocking(true);
+  const std::string data = more_than_socket_buffers();
+  std::string received(data.size(), '\0');
+  IoResult r{}, after{};
+  std::array<char, 16> buf;
+  asio::steady_timer later(p.io);
+  run_with_watchdog(p, deadline, [&]() -> asio::awaitable<void> {
+    // The client reads it all while the server writes.
+    asio::async_read(p.client, asio::buffer(received), [](auto, auto) {});
+    r = co_await write_all(p.server, data, deadline, 5s);
+    // The write's deadline is gone with it: a read with a longer one is
+    // not cut at the write's.
+    later.expires_after(300ms);
+    later.async_wait([&](auto) { asio::write(p.client, asio::buffer("y", 1)); });
+    after = co_await read_some(p.server, buf, deadline, 10s);
+  });
+  EXPECT_EQ(r.status, IoStatus::ok);
+  EXPECT_EQ(r.bytes, data.size());
+  EXPECT_TRUE(received == data);
+  EXPECT_EQ(after.status, IoStatus::ok);
+}
+
+TEST(IoDeadline, AWriteAbortedWithoutTheDeadlineIsTheDrain) {
+  Pair p;
+  IoDeadline deadline(p.server);
+  p.server.non_blocking(true);
+  const std::string data = more_than_socket_buffers();
+  IoResult r{};
+  asio::steady_timer drain(p.io);
+  run_with_watchdog(p, deadline, [&]() -> asio::awaitable<void> {
+    drain.expires_after(50ms);
+    drain.async_wait([&](auto) { p.server.cancel(); });
+    r = co_await write_all(p.server, data, deadline, 60s);
   });
   EXPECT_EQ(r.status, IoStatus::interrupted);
 }

@@ -1,4 +1,4 @@
-#include "protocol/read_deadline.hpp"
+#include "protocol/io_deadline.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -8,9 +8,9 @@ namespace sluice::protocol {
 
 namespace asio = boost::asio;
 
-ReadDeadline::ReadDeadline(asio::ip::tcp::socket& socket) : socket_(socket), timer_(socket.get_executor()) {}
+IoDeadline::IoDeadline(asio::ip::tcp::socket& socket) : socket_(socket), timer_(socket.get_executor()) {}
 
-void ReadDeadline::arm(clock::duration timeout) {
+void IoDeadline::arm(clock::duration timeout) {
   at_ = clock::now() + timeout;
   expired_ = false;
   // Asleep until later than this: wake it so it sleeps until this one.
@@ -22,7 +22,7 @@ void ReadDeadline::arm(clock::duration timeout) {
   }
 }
 
-asio::awaitable<void> ReadDeadline::watch() {
+asio::awaitable<void> IoDeadline::watch() {
   // Ended by cancellation, which it looks for itself: never an exception.
   co_await asio::this_coro::throw_if_cancelled(false);
   for (;;) {
