@@ -65,18 +65,36 @@ fi
 if [[ ${SLUICE_SKIP_FUZZ:-0} != 1 ]]; then
   echo "== 4. fuzz targets, ${FUZZ_SECONDS}s each"
   if CXX=clang++ build build-fuzz -DSLUICE_FUZZ=ON -DSLUICE_TESTS=OFF; then
-    for f in build-fuzz/*_fuzz; do
-      [[ -x $f ]] || continue
+    # Each target is one process on one core: JOBS of them at a time, so
+    # the stage takes FUZZ_SECONDS per JOBS targets, not per target, and
+    # every target still runs its full FUZZ_SECONDS.
+    fuzz_one() {  # fuzz_one TARGET: leaves $results/NAME.log and NAME.rc
+      local f=$1 name corpus seeds
+      name=$(basename "$f")
       corpus=$(mktemp -d)
       # Seeds (tests/fuzz/seeds/<target>/) give structured formats a start; read only.
-      seeds=tests/fuzz/seeds/$(basename "$f")
+      seeds=tests/fuzz/seeds/$name
       [[ -d $seeds ]] || seeds=
-      if "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 "$corpus" ${seeds:+"$seeds"} >"$results/$(basename "$f").log" 2>&1; then
-        echo "fuzz $(basename "$f"): ok"; passed=$((passed+1))
-      else
-        echo "fuzz $(basename "$f"): FAILED"; tail -n 30 "$results/$(basename "$f").log"; failed=$((failed+1))
-      fi
+      "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 "$corpus" ${seeds:+"$seeds"} >"$results/$name.log" 2>&1
+      echo $? >"$results/$name.rc"
       rm -rf "$corpus"
+    }
+    targets=()
+    for f in build-fuzz/*_fuzz; do [[ -x $f ]] && targets+=("$f"); done
+    running=0
+    for f in "${targets[@]}"; do
+      if (( running >= JOBS )); then wait -n; running=$((running-1)); fi
+      fuzz_one "$f" &
+      running=$((running+1))
+    done
+    wait
+    for f in "${targets[@]}"; do
+      name=$(basename "$f")
+      if [[ $(cat "$results/$name.rc" 2>/dev/null) == 0 ]]; then
+        echo "fuzz $name: ok"; passed=$((passed+1))
+      else
+        echo "fuzz $name: FAILED"; tail -n 30 "$results/$name.log"; failed=$((failed+1))
+      fi
     done
   else
     echo "fuzz build FAILED"; failed=$((failed+1))
