@@ -5,9 +5,11 @@
 // watchdog (io_deadline.hpp), never by a timer of its own. Results are
 // values (IoResult), never exceptions: a closed or reset connection is an
 // ordinary outcome.
-// Drain: SIGTERM sets ConnectionControl::draining and cancels the pending
-// read; the connection decides whether to go on (a transaction in flight,
-// before the drain deadline) or to say 421 4.3.2 and close.
+// Drain: SIGTERM sets ConnectionControl::draining and cancels whatever the
+// connection waits for on its socket (a read, a write, a handshake); the
+// wait ends as `interrupted` and the connection decides whether to go on (a
+// transaction in flight or a reply half written, before the drain
+// deadline) or to say 421 4.3.2 and close.
 #pragma once
 #include <atomic>
 #include <boost/asio/awaitable.hpp>

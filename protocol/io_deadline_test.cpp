@@ -77,12 +77,13 @@ TEST(IoDeadline, ReadsInTimeKeepTheirBytesAndLaterDeadlinesMoveOn) {
   std::vector<IoResult> results;
   asio::steady_timer writer(p.io);
   run_with_watchdog(p, deadline, [&]() -> asio::awaitable<void> {
-    // Five reads of 300 ms deadlines, each answered after 100 ms: 500 ms in
-    // all, past the first deadline, none of them late.
+    // Five reads of 1 s deadlines, each answered after 250 ms: 1.25 s in
+    // all, past the first deadline, none of them late (the margin is wide
+    // for sanitizer builds on a busy machine).
     for (int i = 0; i < 5; ++i) {
-      writer.expires_after(100ms);
+      writer.expires_after(250ms);
       writer.async_wait([&](auto) { asio::write(p.client, asio::buffer("x", 1)); });
-      results.push_back(co_await read_some(p.server, buf, deadline, 300ms));
+      results.push_back(co_await read_some(p.server, buf, deadline, 1s));
     }
   });
   ASSERT_EQ(results.size(), 5u);
@@ -151,24 +152,32 @@ TEST(IoDeadline, AWriteTheClientTakesInTimeCompletesAndLeavesNoDeadline) {
   const std::string data = more_than_socket_buffers();
   std::string received(data.size(), '\0');
   IoResult r{}, after{};
+  bool expired_while_idle = true;
   std::array<char, 16> buf;
   asio::steady_timer later(p.io);
   run_with_watchdog(p, deadline, [&]() -> asio::awaitable<void> {
     // The client reads it all while the server writes.
     asio::async_read(p.client, asio::buffer(received), [](auto, auto) {});
-    r = co_await write_all(p.server, data, deadline, 5s);
-    // The write's deadline is gone with it: a read with a longer one is
-    // not cut at the write's.
-    later.expires_after(300ms);
-    later.async_wait([&](auto) { asio::write(p.client, asio::buffer("y", 1)); });
+    r = co_await write_all(p.server, data, deadline, 2s);
+    // The write's deadline is gone with it: past the time it would have
+    // fired, with nothing pending on the socket, the watchdog has not
+    // fired, and a read with a longer deadline is not cut at the write's.
+    later.expires_after(3s);
+    co_await later.async_wait(asio::use_awaitable);
+    expired_while_idle = deadline.expired();
+    asio::write(p.client, asio::buffer("y", 1));
     after = co_await read_some(p.server, buf, deadline, 10s);
   });
   EXPECT_EQ(r.status, IoStatus::ok);
   EXPECT_EQ(r.bytes, data.size());
   EXPECT_TRUE(received == data);
+  EXPECT_FALSE(expired_while_idle) << "the write left its deadline armed";
   EXPECT_EQ(after.status, IoStatus::ok);
 }
 
+// write_all ends as `interrupted` with what it wrote; the connection then
+// writes the rest unless the drain deadline has passed
+// (Connection::stream_write_all, tests/integration/test_signals.py).
 TEST(IoDeadline, AWriteAbortedWithoutTheDeadlineIsTheDrain) {
   Pair p;
   IoDeadline deadline(p.server);

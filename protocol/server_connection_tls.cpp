@@ -5,6 +5,8 @@
 // STARTTLS arrived in clear and could have been injected by anyone on the
 // path; it is discarded, never read as commands after the handshake. The
 // SMTP state is reset (SmtpServer::tls_started) and EHLO is required again.
+#include <algorithm>
+
 #include "gateway/log.hpp"
 #include "metrics/tls_counters.hpp"
 #include "protocol/connection.hpp"
@@ -28,12 +30,33 @@ IoResult Connection::stream_read_available(std::span<char> buf) {
 }
 
 asio::awaitable<IoResult> Connection::stream_write_all(std::string_view data, std::chrono::steady_clock::duration timeout) {
-  if (tls_) {
-    IoResult r = co_await tls_->write_all(data, timeout);
-    co_return r;
+  // The drain wakes whatever the connection waits for (socket.cancel()),
+  // a write the client is slow to take included. A reply is finished, not
+  // cut: it may be the 250 for a message already queued, and a client that
+  // never sees it sends the message again. Still bounded by `timeout` in
+  // all, and cut once the drain deadline has passed.
+  using clock = std::chrono::steady_clock;
+  const clock::time_point end = clock::now() + timeout;
+  IoResult total{IoStatus::ok, 0};
+  for (;;) {
+    const clock::duration left = std::max(end - clock::now(), clock::duration::zero());
+    IoResult r;
+    if (tls_) {
+      r = co_await tls_->write_all(data, left);
+    } else {
+      r = co_await write_all(socket_, data, io_deadline_, left);
+    }
+    total.bytes += r.bytes;
+    data.remove_prefix(r.bytes);
+    total.status = r.status;
+    if (r.status != IoStatus::interrupted) break;
+    if (!ctx_.control || ctx_.control->drain_deadline_passed) break;
+    if (clock::now() >= end) {
+      total.status = IoStatus::timeout;
+      break;
+    }
   }
-  IoResult r = co_await write_all(socket_, data, io_deadline_, timeout);
-  co_return r;
+  co_return total;
 }
 
 asio::awaitable<Connection::Flow> Connection::handle_starttls(const Step& step) {

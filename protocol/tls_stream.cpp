@@ -134,7 +134,8 @@ class WolfTlsStream final : public TlsStream {
         out.error = "handshake timeout";
         TlsCounters::add(counters.handshake_timeouts);
       } else {
-        out.error = failure_text(r);
+        // A drain ends a handshake as it ends the wait for a ClientHello.
+        out.error = w == Wait::interrupted ? "interrupted" : failure_text(r);
         TlsCounters::add(counters.handshake_failures);
       }
       co_return out;
@@ -193,8 +194,11 @@ class WolfTlsStream final : public TlsStream {
 
   asio::awaitable<IoResult> write_all(std::string_view data, std::chrono::steady_clock::duration timeout) override {
     // Armed only when a write must wait, as on plain connections: most
-    // replies go out at once, and a deadline shorter than the armed one
-    // would wake the watchdog early for nothing.
+    // replies go out at once, and arming for them would move the watchdog's
+    // pending wake earlier (a write timeout is shorter than a command's)
+    // for nothing. A drain's wake-up ends the write as `interrupted` with
+    // the bytes taken so far; the connection decides whether to go on
+    // (Connection::stream_write_all).
     std::optional<IoDeadline::Armed> armed;
     std::size_t done = 0;
     while (done < data.size()) {

@@ -201,9 +201,18 @@ def sluice(tmp_path):
 class Raw:
     """A raw SMTP client socket for byte-exact tests."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=10, source=None):
-        self.s = socket.create_connection((host, port), timeout=timeout * SLOW,
-                                          source_address=(source, 0) if source else None)
+    def __init__(self, port, host="127.0.0.1", timeout=10, source=None, rcvbuf=None):
+        if rcvbuf is None:
+            self.s = socket.create_connection((host, port), timeout=timeout * SLOW,
+                                              source_address=(source, 0) if source else None)
+        else:
+            # Set before connecting, so the window offered from the start is small.
+            self.s = socket.socket()
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.s.settimeout(timeout * SLOW)
+            if source:
+                self.s.bind((source, 0))
+            self.s.connect((host, port))
         self.buf = b""
 
     def send(self, data):

@@ -13,6 +13,7 @@ import re
 import signal
 import smtplib
 import socket
+import threading
 import time
 
 from conftest import SLOW, Gateway, Raw, free_port, spool_tmp_files, wait_until
@@ -311,6 +312,55 @@ def test_sigterm_drain_no_new_transaction_after_the_current_one(sluice):
     assert busy.closed()
     assert wait_exit(gw, 10) == 0
     assert len(gw.queued()) == 1
+
+
+def test_sigterm_drain_finishes_a_reply_the_client_is_slow_to_read(sluice):
+    # The drain wakes whatever a connection waits for on its socket, a write
+    # included. Replies the client has not taken yet are still written
+    # whole and its transaction may finish: the session must not end as a
+    # lost connection with its replies cut off (were the cut reply the 250
+    # after DATA, the client would send the message again).
+    gw = sluice.start(timeouts={"drain": 30})
+    r = Raw(gw.port, rcvbuf=4096)
+    assert r.read_reply()[0] == 220
+    assert r.cmd("EHLO slow-reader.test")[0] == 250
+    assert r.cmd("MAIL FROM:<a@src.test>")[0] == 250
+    assert r.cmd("RCPT TO:<b@example.test>")[0] == 250
+    code, lines = r.cmd("NOOP")
+    assert code == 250 and len(lines) == 1
+    reply = (lines[0] + "\r\n").encode()
+    # Their replies (some 4 MB) are more than the client's small receive
+    # buffer and the server's send buffer take: the server waits to write.
+    n = 300_000
+    sender = threading.Thread(target=r.send, args=(b"NOOP\r\n" * n,), daemon=True)
+    sender.start()
+    time.sleep(1.0 * SLOW)
+    gw.signal(signal.SIGTERM)
+    gw.wait_log("event=draining")
+    time.sleep(0.3)
+
+    want = len(reply) * n
+    got = bytearray(r.buf)
+    r.buf = b""
+    while len(got) < want:
+        chunk = r.s.recv(1 << 16)
+        assert chunk, f"closed after {len(got)} of {want} bytes of replies"
+        got += chunk
+    assert bytes(got[:want]) == reply * n
+    r.buf = bytes(got[want:])
+    sender.join(timeout=10 * SLOW)
+    assert not sender.is_alive()
+
+    assert r.cmd("DATA")[0] == 354
+    r.send("Subject: slow reader\r\n\r\nbody\r\n.\r\n")
+    code, lines = r.read_reply()
+    assert code == 250, lines
+    code, lines = r.read_reply()
+    assert code == 421 and lines[0].startswith("421 4.3.2 "), lines
+    assert r.closed()
+    assert wait_exit(gw, 10) == 0
+    assert len(gw.queued()) == 1
+    assert "reason=lost connection" not in gw.log()
 
 
 def test_sigterm_does_not_wait_for_a_proxy_header(sluice):

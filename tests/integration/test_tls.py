@@ -509,7 +509,7 @@ def test_a_handshake_stalled_after_its_client_hello_times_out(sluice, pki, mode,
         r.expect("STARTTLS", 220, "2.0.0")
     t0 = time.time()
     r.send(client_hello(pki, version))
-    assert r.closed(timeout=6 * SLOW), "the stalled handshake was not cut"
+    assert r.closed(timeout=6), "the stalled handshake was not cut"
     waited = time.time() - t0
     assert 0.9 <= waited < 4 * SLOW, waited
     gw.wait_log('reason="TLS handshake timeout"')
