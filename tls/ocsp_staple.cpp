@@ -5,7 +5,6 @@
 #include <wolfssl/ocsp.h>
 #include <wolfssl/wolfcrypt/types.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +13,7 @@
 
 #include "gateway/log.hpp"
 #include "metrics/tls_counters.hpp"
+#include "tls/ocsp_next_update.hpp"
 
 namespace sluice::tls {
 
@@ -61,18 +61,6 @@ int ocsp_lookup(void* ctx, const char* /*url*/, int /*url_size*/, unsigned char*
 void ocsp_free(void* /*ctx*/, unsigned char* response) { std::free(response); }
 
 }  // namespace
-
-std::time_t scan_next_update(const std::vector<unsigned char>& der) {
-  // RFC 6960 4.2.1: nextUpdate [0] EXPLICIT GeneralizedTime, which RFC 5280
-  // 4.1.2.5.2 fixes at 15 octets "YYYYMMDDHHMMSSZ": A0 11 18 0F ...
-  static constexpr unsigned char kTag[] = {0xA0, 0x11, 0x18, 0x0F};
-  auto it = std::search(der.begin(), der.end(), std::begin(kTag), std::end(kTag));
-  if (it == der.end() || der.end() - it < 4 + 15) return 0;
-  const std::string t(it + 4, it + 4 + 15);
-  struct tm tm {};
-  if (t[14] != 'Z' || !strptime(t.c_str(), "%Y%m%d%H%M%SZ", &tm)) return 0;
-  return timegm(&tm);
-}
 
 bool parse_ocsp_response(std::vector<unsigned char> der, OcspResponseFile& out, std::string& error) {
   const unsigned char* p = der.data();

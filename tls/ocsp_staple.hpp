@@ -23,10 +23,9 @@ struct OcspResponseFile {
 };
 
 // Parses a DER OCSP response; false with `error` when it is not a successful
-// basic response with one single response.
-// The nextUpdate of a DER response found by a byte scan (0 when none): for
-// the log, when wolfSSL refuses a response because it is already stale.
-std::time_t scan_next_update(const std::vector<unsigned char>& der);
+// basic response with one single response. When wolfSSL refuses it, the
+// nextUpdate found by scan_next_update() (tls/ocsp_next_update.hpp) is in
+// `out` and `error` is "stale" if that time has passed.
 bool parse_ocsp_response(std::vector<unsigned char> der, OcspResponseFile& out, std::string& error);
 
 class OcspStaple {
