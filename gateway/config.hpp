@@ -52,6 +52,10 @@ struct LimitsConfig {
   std::uint64_t max_message_size = 50ull * 1024 * 1024;  // SIZE and streaming check, 552 5.3.4
   std::uint32_t max_recipients = 100;          // 452 4.5.3
   std::uint32_t max_bad_commands = 20;         // then 421 4.7.0 and close
+  // NOOP, RSET, VRFY, EXPN and HELP since the last message accepted; past
+  // this many each also counts as a bad command (Postfix's
+  // smtpd_junk_command_limit), so a client that only idles is closed.
+  std::uint32_t max_junk_commands = 100;
   std::size_t command_line_max = 512;          // RFC 5321 4.5.3.1.4, incl. CRLF
   std::size_t text_line_max = 1000;            // RFC 5321 4.5.3.1.6, incl. CRLF
   std::size_t max_pipelined_bytes = 64 * 1024; // unread pipelined input held at most

@@ -125,6 +125,7 @@ void read_limits(TableReader& r, LimitsConfig& l) {
   r.size("max_message_size", 1, l.max_message_size);
   r.integer("max_recipients", 1, kMaxU32, l.max_recipients);
   r.integer("max_bad_commands", 0, kMaxU32, l.max_bad_commands);
+  r.integer("max_junk_commands", 0, kMaxU32, l.max_junk_commands);
   r.integer("command_line_max", 512, kMaxLineLimit, l.command_line_max);  // RFC 5321 4.5.3.1.4
   r.integer("text_line_max", 1000, kMaxLineLimit, l.text_line_max);       // RFC 5321 4.5.3.1.6
   r.size("max_pipelined_bytes", 512, l.max_pipelined_bytes);
@@ -351,6 +352,7 @@ max_connections_per_ip = 100
 max_message_size = "50M"
 max_recipients = 100
 max_bad_commands = 20
+max_junk_commands = 100         # NOOP RSET VRFY EXPN HELP between messages
 command_line_max = 512          # RFC 5321 4.5.3.1.4
 text_line_max = 1000            # RFC 5321 4.5.3.1.6
 max_pipelined_bytes = "64K"

@@ -75,6 +75,7 @@ void expect_same_except_hostname(const Config& got, const Config& want) {
   EXPECT_EQ(gl.max_message_size, wl.max_message_size);
   EXPECT_EQ(gl.max_recipients, wl.max_recipients);
   EXPECT_EQ(gl.max_bad_commands, wl.max_bad_commands);
+  EXPECT_EQ(gl.max_junk_commands, wl.max_junk_commands);
   EXPECT_EQ(gl.command_line_max, wl.command_line_max);
   EXPECT_EQ(gl.text_line_max, wl.text_line_max);
   EXPECT_EQ(gl.max_pipelined_bytes, wl.max_pipelined_bytes);
@@ -169,6 +170,7 @@ max_connections_per_ip = 7
 max_message_size = 10485760
 max_recipients = 50
 max_bad_commands = 0
+max_junk_commands = 7
 command_line_max = 2048
 text_line_max = 4096
 max_pipelined_bytes = 32768
@@ -231,6 +233,7 @@ TEST(ConfigKeys, EveryKeyIsParsed) {
   EXPECT_EQ(c.limits.max_message_size, 10485760u);
   EXPECT_EQ(c.limits.max_recipients, 50u);
   EXPECT_EQ(c.limits.max_bad_commands, 0u);
+  EXPECT_EQ(c.limits.max_junk_commands, 7u);
   EXPECT_EQ(c.limits.command_line_max, 2048u);
   EXPECT_EQ(c.limits.text_line_max, 4096u);
   EXPECT_EQ(c.limits.max_pipelined_bytes, 32768u);

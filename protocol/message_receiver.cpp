@@ -260,6 +260,7 @@ asio::awaitable<Reply> Connection::finish_message(const MessageFacts& facts) {
   if (verdict.empty()) {
     verdict = server_.accepted_reply();
     ++session_.messages;
+    session_.junk_commands = 0;  // limits.max_junk_commands counts between messages
     m.message(MessageOutcome::accepted);
     gateway::log_info("accepted")
         .field("id", tx_.id)

@@ -51,6 +51,7 @@ struct Session {
   std::string tls_client_name;        // its first name (CN or DNS SAN), for logs and Received
   bool tls_client_relay = false;      // ... and its name may relay (tls.client_cert_relay_names)
   unsigned bad_commands = 0;
+  std::uint64_t junk_commands = 0;    // since the last message accepted (limits.max_junk_commands)
   std::uint64_t messages = 0;
 
   // "esmtp", "esmtps", "esmtpsa", "utf8esmtps", ... (RFC 3848, RFC 6531), lower case for logs.

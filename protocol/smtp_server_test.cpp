@@ -377,6 +377,35 @@ TEST_F(SmtpServerTest, EveryKindOfRefusalCounts) {
   EXPECT_EQ(session_.bad_commands, bad.size());
 }
 
+TEST_F(SmtpServerTest, JunkCommandsPastTheirLimitAreAnsweredAndCountAsBad) {
+  cfg_.limits.max_junk_commands = 3;
+  cfg_.limits.max_bad_commands = 1;
+  connect();
+  expect("EHLO client.example", 250, "");
+  expect("NOOP", 250, "2.0.0");
+  expect("RSET", 250, "2.0.0");
+  expect("HELP", 214, "2.0.0");
+  EXPECT_EQ(session_.junk_commands, 3u);
+  EXPECT_EQ(session_.bad_commands, 0u);
+  expect("VRFY postmaster", 252, "2.5.0");  // the fourth: still answered, and counted
+  EXPECT_EQ(session_.bad_commands, 1u);
+  expect("NOOP", 421, "4.7.0", Next::close);
+}
+
+TEST_F(SmtpServerTest, OnlyCommandsThatMoveNoMailAreJunk) {
+  cfg_.limits.max_junk_commands = 0;
+  cfg_.limits.max_bad_commands = 1000;
+  connect();
+  expect("EHLO client.example", 250, "");
+  expect("MAIL FROM:<a@sender.example>", 250, "2.1.0");
+  expect("RCPT TO:<b@example.net>", 250, "2.1.5");
+  EXPECT_EQ(session_.junk_commands, 0u);
+  EXPECT_EQ(session_.bad_commands, 0u);
+  for (const char* junk : {"NOOP", "RSET", "VRFY x", "EXPN x", "HELP"}) send(junk);
+  EXPECT_EQ(session_.junk_commands, 5u);
+  EXPECT_EQ(session_.bad_commands, 5u + 1u);  // EXPN is refused as well: counted twice
+}
+
 // --- Received header and the verdict --------------------------------------------
 
 TEST_F(SmtpServerTest, ReceivedHeaderForOneRecipient) {

@@ -1,11 +1,33 @@
 // The verbs that need no state of their own: RSET, NOOP, QUIT, VRFY, EXPN,
 // HELP, and the one this build does not offer (AUTH).
+#include "gateway/log.hpp"
 #include "protocol/command.hpp"
 #include "protocol/smtp_server.hpp"
 
 namespace sluice::protocol {
 
+namespace {
+bool is_junk(Verb v) {
+  return v == Verb::noop || v == Verb::rset || v == Verb::vrfy || v == Verb::expn || v == Verb::help;
+}
+}  // namespace
+
 Step SmtpServer::simple(const Command& cmd) {
+  // Commands that move no mail cost us a reply each and nothing bounds them
+  // but the session's lifetime: past limits.max_junk_commands since the last
+  // message, each one still gets its answer but also counts as a bad
+  // command, so a client that only idles or probes reaches the 421 of
+  // max_bad_commands. A message accepted starts the count again, so a
+  // client that sends RSET or NOOP between its messages never meets it.
+  if (is_junk(cmd.verb) && ++s_.junk_commands > cfg_.limits.max_junk_commands) {
+    if (s_.junk_commands == cfg_.limits.max_junk_commands + 1ull) {
+      gateway::log_info("junk_commands")
+          .field("conn", s_.id)
+          .field("H", s_.host_for_log())
+          .field("limit", cfg_.limits.max_junk_commands);
+    }
+    if (++s_.bad_commands > cfg_.limits.max_bad_commands) return on_too_many_bad_commands();
+  }
   switch (cmd.verb) {
     case Verb::rset:
       if (!cmd.args.empty()) return refuse(Reply(501, "5.5.4", "Syntax: RSET"));

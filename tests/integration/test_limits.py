@@ -1,5 +1,6 @@
 """Limits that protect the gateway: recipients per transaction, bad
 commands per session, connections in all and per client IP."""
+import smtplib
 import socket
 
 from conftest import SLOW, Raw, greet, wait_until
@@ -67,6 +68,43 @@ def test_refused_bdat_counts_as_a_bad_command(sluice):
     code, lines = r.read_reply()
     assert code == 421 and lines[0].startswith("421 4.7.0 "), lines
     assert r.closed()
+
+
+def test_junk_commands_past_their_limit_count_as_bad(sluice):
+    # NOOP, RSET, VRFY, EXPN, HELP: answered, but past max_junk_commands since
+    # the last message each one counts as a bad command; an accepted message
+    # starts the count again.
+    gw = sluice.start(limits={"max_junk_commands": 3, "max_bad_commands": 1})
+    r = greet(gw.port)
+    for cmd, code in (("NOOP", 250), ("RSET", 250), ("HELP", 214)):
+        r.expect(cmd, code)
+    r.expect("MAIL FROM:<a@sender.test>", 250)
+    r.expect("RCPT TO:<bob@example.test>", 250)
+    r.expect("DATA", 354)
+    assert r.cmd("Subject: between idling\r\n\r\nbody\r\n.")[0] == 250
+    for _ in range(3):
+        r.expect("NOOP", 250, "2.0.0")
+    r.expect("VRFY bob", 252, "2.5.0")          # past the limit: answered, counted
+    code, lines = r.cmd("NOOP")                   # and one more bad command than allowed
+    assert code == 421 and lines[0].startswith("421 4.7.0 mx.sluice.test "), lines
+    assert r.closed() and r.buf == b""
+    assert len(gw.queued()) == 1
+    gw.wait_log("event=junk_commands")
+    assert "limit=3" in next(line for line in gw.log().splitlines() if "event=junk_commands" in line)
+
+
+def test_a_client_idling_between_its_messages_never_meets_the_junk_limit(sluice):
+    # Python's smtplib, RSET and NOOP before every message: two junk commands
+    # a message against a limit of two, over five messages on one session.
+    gw = sluice.start(limits={"max_junk_commands": 2, "max_bad_commands": 0})
+    with smtplib.SMTP("127.0.0.1", gw.port, timeout=10 * SLOW) as client:
+        client.ehlo("idler.test")
+        for i in range(5):
+            assert client.rset()[0] == 250
+            assert client.noop()[0] == 250
+            client.sendmail("a@sender.test", ["bob@example.test"], f"Subject: {i}\r\n\r\nbody\r\n")
+        assert client.noop()[0] == 250
+    assert len(gw.queued()) == 5
 
 
 def refused_before_banner(r):
