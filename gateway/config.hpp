@@ -70,6 +70,7 @@ struct TimeoutsConfig {
   std::chrono::seconds data_end{600};   // after the final dot, for our own commit
   std::chrono::seconds max_session{3600};
   std::chrono::seconds drain{30};       // SIGTERM: how long in-flight sessions may finish
+  std::chrono::seconds write{60};       // a reply the client does not take (not in RFC 5321)
 };
 
 struct SmtpConfig {

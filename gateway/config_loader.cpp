@@ -147,6 +147,7 @@ void read_timeouts(TableReader& r, TimeoutsConfig& t) {
   r.duration("data_end", t.data_end);
   r.duration("max_session", t.max_session);
   r.duration("drain", t.drain);
+  r.duration("write", t.write);
   r.finish();
 }
 
@@ -365,6 +366,7 @@ data_block = "3m"
 data_end = "10m"
 max_session = "1h"
 drain = "30s"
+write = "1m"                    # a reply the client does not read
 
 [smtp]
 # hostname = "mx.example.org"   # default: this machine's host name

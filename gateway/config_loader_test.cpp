@@ -87,6 +87,7 @@ void expect_same_except_hostname(const Config& got, const Config& want) {
   EXPECT_EQ(gt.data_end, wt.data_end);
   EXPECT_EQ(gt.max_session, wt.max_session);
   EXPECT_EQ(gt.drain, wt.drain);
+  EXPECT_EQ(gt.write, wt.write);
   const auto &gs = got.smtp, &ws = want.smtp;
   EXPECT_EQ(gs.banner_text, ws.banner_text);
   EXPECT_EQ(gs.pipelining, ws.pipelining);
@@ -182,6 +183,7 @@ data_block = "1h"
 data_end = 45
 max_session = "2h"
 drain = "5s"
+write = "20s"
 [smtp]
 hostname = "MX1.Example.org"
 banner_text = "ESMTP ready"
@@ -245,6 +247,7 @@ TEST(ConfigKeys, EveryKeyIsParsed) {
   EXPECT_EQ(c.timeouts.data_end, 45s);
   EXPECT_EQ(c.timeouts.max_session, 7200s);
   EXPECT_EQ(c.timeouts.drain, 5s);
+  EXPECT_EQ(c.timeouts.write, 20s);
 
   EXPECT_EQ(c.smtp.hostname, "MX1.Example.org");  // kept as written
   EXPECT_EQ(c.smtp.banner_text, "ESMTP ready");

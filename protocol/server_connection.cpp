@@ -21,7 +21,6 @@ using metrics::sluice_metrics;
 namespace {
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::chrono::seconds kProxyHeaderTimeout{10};
-constexpr std::chrono::seconds kWriteTimeout{60};
 
 Endpoint endpoint_of(const asio::ip::tcp::endpoint& ep) {
   auto addr = ep.address();
@@ -105,7 +104,7 @@ void Connection::queue(const Reply& r) { r.append_to(out_); }
 
 asio::awaitable<bool> Connection::flush() {
   if (out_.empty()) co_return true;
-  IoResult r = co_await stream_write_all(out_, kWriteTimeout);
+  IoResult r = co_await stream_write_all(out_, cfg_.timeouts.write);
   out_.clear();
   replied_ = true;
   if (r.status != IoStatus::ok) {

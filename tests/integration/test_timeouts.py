@@ -1,6 +1,8 @@
 """Timeouts (RFC 5321 4.5.3.2, made short in the config): each waiting state
 has its own, and running out of one is "421 4.4.2" and a closed connection,
-with nothing half-received left in the spool."""
+with nothing half-received left in the spool. The write timeout, which RFC
+5321 does not have, bounds a reply the client does not read."""
+import threading
 import time
 
 from conftest import SLOW, Raw, greet
@@ -137,3 +139,33 @@ def test_max_session_cuts_a_slow_data_transfer(sluice):
     assert code == 421 and lines[0].startswith("421 4.4.2 "), lines
     assert time.monotonic() - t0 >= 1.8
     assert gw.queued() == {}
+
+
+def flood(sock, data):
+    """Sends `data` from a thread of its own, which alone uses `sock`; ends
+    quietly when the server closes the connection under it."""
+    def send():
+        try:
+            sock.sendall(data)
+        except OSError:
+            pass
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    return t
+
+
+def test_write_timeout_closes_a_client_that_stops_reading(sluice):
+    # The replies to this many NOOPs (some 8 MB) are far more than the
+    # client's 4 KiB window and the server's send buffer take, and the client
+    # never reads them: the server's write waits, and is given up after
+    # timeouts.write, not the default minute.
+    gw = sluice.start(timeouts={"write": 2}, limits={"max_junk_commands": 10_000_000})
+    r = Raw(gw.port, rcvbuf=4096)
+    assert r.read_reply()[0] == 220
+    assert r.cmd("EHLO stalled-reader.test")[0] == 250
+    t0 = time.monotonic()
+    flood(r.s, b"NOOP\r\n" * 600_000)
+    assert disconnect_reason(gw) == "write timeout"
+    assert time.monotonic() - t0 >= 2
+    # The gateway goes on serving.
+    assert greet(gw.port).cmd("QUIT")[0] == 221
