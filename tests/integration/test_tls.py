@@ -6,12 +6,14 @@ ClientHello, a stalled handshake, STARTTLS twice or inside a transaction);
 REQUIRETLS (RFC 8689). Certificates come from a test CA made here."""
 import os
 import re
+import select
 import shutil
 import signal
 import smtplib
 import socket
 import ssl
 import subprocess
+import threading
 import time
 
 import pytest
@@ -911,3 +913,124 @@ def test_a_tls_client_stopping_halfway_through_a_record_gets_its_421(sluice, pki
     assert line.startswith(b"421 4.4.2"), line
     assert 0.8 <= elapsed <= 3 * SLOW, elapsed
     assert "reason=timeout" in disconnect_line(gw)
+
+
+# --- a TLS client that does not read its replies ----------------------------------------------
+
+
+def small_window_tls_client(port, pki, version):
+    """Implicit TLS from a socket whose receive window is 4 KiB from the start."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.settimeout(10 * SLOW)
+    raw.connect(("127.0.0.1", port))
+    return pki.client_context(version).wrap_socket(raw, server_hostname="mx.sluice.test")
+
+
+def read_replies(s, count, buf=b""):
+    """`count` single-line replies from a blocking TLS socket: ([codes], rest)."""
+    codes = []
+    while len(codes) < count:
+        while b"\r\n" not in buf:
+            chunk = s.recv(65536)
+            assert chunk, (codes, buf)
+            buf += chunk
+        line, buf = buf.split(b"\r\n", 1)
+        if line[3:4] == b" ":
+            codes.append(int(line[:3]))
+    return codes, buf
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_write_timeout_closes_a_tls_client_that_stops_reading(sluice, pki, version):
+    """The replies to 600,000 NOOPs, encrypted, are far more than a 4 KiB
+    window and the server's send buffer take; the client never reads them.
+    The server's TLS write waits and is given up after timeouts.write."""
+    gw = start_tls_gateway(sluice, pki, mode="implicit", timeouts={"write": 2},
+                           limits={"max_junk_commands": 10_000_000})
+    s = small_window_tls_client(gw.port, pki, version)
+    s.sendall(b"EHLO stalled-reader.test\r\n")
+    assert read_replies(s, 2)[0] == [220, 250]
+
+    def flood():  # the only user of `s` from here on
+        try:
+            s.sendall(b"NOOP\r\n" * 600_000)
+        except OSError:
+            pass
+    t0 = time.monotonic()
+    threading.Thread(target=flood, daemon=True).start()
+    line = disconnect_line(gw)
+    assert 'reason="write timeout"' in line, line
+    assert time.monotonic() - t0 >= 2
+    # The gateway goes on serving, over TLS too.
+    again = tls_socket(gw.port, pki.client_context(version), implicit=True)
+    again.sendall(b"QUIT\r\n")
+    assert read_replies(again, 2)[0] == [220, 221]
+
+
+def test_sigterm_drain_finishes_replies_a_tls_client_is_slow_to_read(sluice, pki):
+    """The TLS side of test_signals' slow reader: the drain wakes the
+    session while its TLS write waits for a client with a 4 KiB window; the
+    write goes on, every reply arrives whole, and the transaction finishes.
+    One thread drives the socket (non-blocking, select), since Python's TLS
+    socket is not safe to read in one thread and write in another."""
+    gw = start_tls_gateway(sluice, pki, mode="implicit", timeouts={"drain": 30},
+                           limits={"max_junk_commands": 1_000_000})
+    s = small_window_tls_client(gw.port, pki, "1.3")
+    s.sendall(b"EHLO slow-reader.test\r\nMAIL FROM:<a@src.test>\r\nRCPT TO:<b@example.test>\r\nNOOP\r\n")
+    codes, buf = read_replies(s, 5)
+    assert codes == [220, 250, 250, 250, 250] and buf == b"", (codes, buf)
+    reply = b"250 2.0.0 OK\r\n"
+    n = 300_000
+    out = memoryview(b"NOOP\r\n" * n)
+    want = len(reply) * n
+    got = bytearray()
+    sent = 0
+    s.setblocking(False)
+
+    def step(read):
+        """One round: write what the server takes, read (when `read`) what it sent."""
+        nonlocal sent
+        readable, writable, _ = select.select([s] if read else [], [s] if sent < len(out) else [], [], 0.05)
+        if writable:
+            try:
+                sent += s.send(out[sent:sent + 16384])
+            except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                pass
+        if readable:
+            while True:
+                try:
+                    chunk = s.recv(65536)
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                    break
+                assert chunk, f"closed after {len(got)} of {want} bytes of replies"
+                got.extend(chunk)
+
+    # Write without reading for a second: the server's replies (some 4 MB
+    # before encryption) back up behind the 4 KiB window and its write waits.
+    # The kernel's buffers may take every command meanwhile.
+    t_end = time.monotonic() + 1.0 * SLOW
+    while time.monotonic() < t_end:
+        step(read=False)
+    gw.signal(signal.SIGTERM)
+    gw.wait_log("event=draining")
+    time.sleep(0.3)
+    deadline = time.monotonic() + 60 * SLOW
+    while len(got) < want or sent < len(out):
+        assert time.monotonic() < deadline, (len(got), want, sent)
+        step(read=True)
+    assert bytes(got[:want]) == reply * n
+    rest = bytes(got[want:])
+
+    s.setblocking(True)
+    s.settimeout(10 * SLOW)
+    s.sendall(b"DATA\r\n")
+    codes, rest = read_replies(s, 1, rest)
+    assert codes == [354]
+    s.sendall(b"Subject: slow TLS reader\r\n\r\nbody\r\n.\r\n")
+    codes, rest = read_replies(s, 2, rest)
+    assert codes == [250, 421], codes
+    gw.proc.wait(timeout=10 * SLOW)
+    assert gw.proc.returncode == 0
+    assert len(gw.queued()) == 1
+    assert 'reason="lost connection"' not in gw.log()
