@@ -64,6 +64,19 @@ def wait_exit(gw, timeout):
     return gw.proc.returncode
 
 
+def accepted_then_closed_by_the_drain(r, gw):
+    """The 250 for the message just sent, then the drain's 421 4.3.2 and the
+    connection closed, the process gone with status 0 and one message
+    queued."""
+    code, lines = r.read_reply()
+    assert code == 250, lines
+    code, lines = r.read_reply()
+    assert code == 421 and lines[0].startswith("421 4.3.2 "), lines
+    assert r.closed()
+    assert wait_exit(gw, 10) == 0
+    assert len(gw.queued()) == 1
+
+
 def test_sigterm_drain_lets_a_transaction_finish(sluice):
     gw = sluice.start(timeouts={"drain": 30})
     busy = begin_data(gw.port)
@@ -305,13 +318,7 @@ def test_sigterm_drain_no_new_transaction_after_the_current_one(sluice):
     gw.signal(signal.SIGTERM)
     gw.wait_log("event=draining")
     busy.send(".\r\nMAIL FROM:<a@src.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n")
-    code, lines = busy.read_reply()
-    assert code == 250, lines
-    code, lines = busy.read_reply()
-    assert code == 421 and lines[0].startswith("421 4.3.2 "), lines
-    assert busy.closed()
-    assert wait_exit(gw, 10) == 0
-    assert len(gw.queued()) == 1
+    accepted_then_closed_by_the_drain(busy, gw)
 
 
 def test_sigterm_drain_finishes_a_reply_the_client_is_slow_to_read(sluice):
@@ -353,13 +360,7 @@ def test_sigterm_drain_finishes_a_reply_the_client_is_slow_to_read(sluice):
 
     assert r.cmd("DATA")[0] == 354
     r.send("Subject: slow reader\r\n\r\nbody\r\n.\r\n")
-    code, lines = r.read_reply()
-    assert code == 250, lines
-    code, lines = r.read_reply()
-    assert code == 421 and lines[0].startswith("421 4.3.2 "), lines
-    assert r.closed()
-    assert wait_exit(gw, 10) == 0
-    assert len(gw.queued()) == 1
+    accepted_then_closed_by_the_drain(r, gw)
     assert 'reason="lost connection"' not in gw.log()
 
 
