@@ -87,6 +87,7 @@ class SmtpServer {
   Step bdat(const Command& cmd);                   // verb_data.cpp
   Step xclient(const Command& cmd);                // verb_xclient.cpp
   Step simple(const Command& cmd);                 // verb_misc.cpp
+  Step answer_simple(const Command& cmd);          // verb_misc.cpp: the reply alone
   Step starttls(const Command& cmd);               // verb_starttls.cpp
   Step refuse(Reply r);                            // counts a bad command
   Reply ehlo_reply() const;

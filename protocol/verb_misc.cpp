@@ -15,19 +15,26 @@ bool is_junk(Verb v) {
 Step SmtpServer::simple(const Command& cmd) {
   // Commands that move no mail cost us a reply each and nothing bounds them
   // but the session's lifetime: past limits.max_junk_commands since the last
-  // message, each one still gets its answer but also counts as a bad
-  // command, so a client that only idles or probes reaches the 421 of
-  // max_bad_commands. A message accepted starts the count again, so a
-  // client that sends RSET or NOOP between its messages never meets it.
-  if (is_junk(cmd.verb) && ++s_.junk_commands > cfg_.limits.max_junk_commands) {
-    if (s_.junk_commands == cfg_.limits.max_junk_commands + 1ull) {
-      gateway::log_info("junk_commands")
-          .field("conn", s_.id)
-          .field("H", s_.host_for_log())
-          .field("limit", cfg_.limits.max_junk_commands);
-    }
-    if (++s_.bad_commands > cfg_.limits.max_bad_commands) return on_too_many_bad_commands();
+  // message accepted, each one also counts as a bad command (once: one
+  // refused anyway, as EXPN is, is not counted again), so a client that only
+  // idles or probes reaches the 421 of max_bad_commands. An accepted message
+  // starts the count again (MessageReceiver), so a client that sends RSET or
+  // NOOP between the messages it gets through never meets the limit.
+  const unsigned bad_before = s_.bad_commands;
+  Step st = answer_simple(cmd);
+  if (!is_junk(cmd.verb) || ++s_.junk_commands <= cfg_.limits.max_junk_commands) return st;
+  if (s_.junk_commands == cfg_.limits.max_junk_commands + 1ull) {
+    gateway::log_info("junk_commands")
+        .field("conn", s_.id)
+        .field("H", s_.host_for_log())
+        .field("limit", cfg_.limits.max_junk_commands);
   }
+  if (s_.bad_commands != bad_before) return st;
+  if (++s_.bad_commands > cfg_.limits.max_bad_commands) return on_too_many_bad_commands();
+  return st;
+}
+
+Step SmtpServer::answer_simple(const Command& cmd) {
   switch (cmd.verb) {
     case Verb::rset:
       if (!cmd.args.empty()) return refuse(Reply(501, "5.5.4", "Syntax: RSET"));

@@ -3,6 +3,8 @@ commands per session, connections in all and per client IP."""
 import smtplib
 import socket
 
+import pytest
+
 from conftest import SLOW, Raw, greet, wait_until
 
 
@@ -70,18 +72,24 @@ def test_refused_bdat_counts_as_a_bad_command(sluice):
     assert r.closed()
 
 
-def test_junk_commands_past_their_limit_count_as_bad(sluice):
+@pytest.mark.parametrize("verb", ["DATA", "BDAT"])
+def test_junk_commands_past_their_limit_count_as_bad(sluice, verb):
     # NOOP, RSET, VRFY, EXPN, HELP: answered, but past max_junk_commands since
-    # the last message each one counts as a bad command; an accepted message
-    # starts the count again.
+    # the last message each one counts as a bad command; an accepted message,
+    # by DATA or by BDAT, starts the count again.
     gw = sluice.start(limits={"max_junk_commands": 3, "max_bad_commands": 1})
     r = greet(gw.port)
     for cmd, code in (("NOOP", 250), ("RSET", 250), ("HELP", 214)):
         r.expect(cmd, code)
     r.expect("MAIL FROM:<a@sender.test>", 250)
     r.expect("RCPT TO:<bob@example.test>", 250)
-    r.expect("DATA", 354)
-    assert r.cmd("Subject: between idling\r\n\r\nbody\r\n.")[0] == 250
+    message = "Subject: between idling\r\n\r\nbody\r\n"
+    if verb == "DATA":
+        r.expect("DATA", 354)
+        assert r.cmd(message + ".")[0] == 250
+    else:
+        r.send(f"BDAT {len(message)} LAST\r\n{message}")
+        assert r.read_reply()[0] == 250
     for _ in range(3):
         r.expect("NOOP", 250, "2.0.0")
     r.expect("VRFY bob", 252, "2.5.0")          # past the limit: answered, counted
