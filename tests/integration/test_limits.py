@@ -101,6 +101,22 @@ def test_junk_commands_past_their_limit_count_as_bad(sluice, verb):
     assert "limit=3" in next(line for line in gw.log().splitlines() if "event=junk_commands" in line)
 
 
+def test_a_refused_message_does_not_restart_the_junk_count(sluice):
+    # Only an accepted message does: a sender whose messages are all refused
+    # (here: over the size limit, 552 after the data) still meets the limit.
+    gw = sluice.start(limits={"max_junk_commands": 2, "max_bad_commands": 0, "max_message_size": 100})
+    r = greet(gw.port)
+    r.expect("NOOP", 250)
+    r.expect("NOOP", 250)
+    r.expect("MAIL FROM:<a@sender.test>", 250)
+    r.expect("RCPT TO:<bob@example.test>", 250)
+    r.expect("DATA", 354)
+    r.expect("Subject: too big\r\n\r\n" + "x" * 200 + "\r\n.", 552, "5.3.4")
+    code, lines = r.cmd("NOOP")
+    assert code == 421 and lines[0].startswith("421 4.7.0 "), lines
+    assert len(gw.queued()) == 0
+
+
 def test_a_client_idling_between_its_messages_never_meets_the_junk_limit(sluice):
     # Python's smtplib, RSET and NOOP before every message: two junk commands
     # a message against a limit of two, over five messages on one session.
