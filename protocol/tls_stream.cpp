@@ -212,11 +212,14 @@ class WolfTlsStream final : public TlsStream {
       if (!armed) armed.emplace(deadline_, timeout);
       const Wait w = co_await wait_after(n);
       if (w == Wait::ready) continue;
+      // Part of a record may be left in wolfSSL's output buffer: see shutdown().
+      write_unfinished_ = true;
       if (w == Wait::timeout) co_return IoResult{IoStatus::timeout, done};
       if (w == Wait::interrupted) co_return IoResult{IoStatus::interrupted, done};
       note_failure(n);
       co_return IoResult{IoStatus::closed, done};
     }
+    write_unfinished_ = false;
     co_return IoResult{IoStatus::ok, done};
   }
 
@@ -242,6 +245,18 @@ class WolfTlsStream final : public TlsStream {
   void shutdown() override {
     // Sends close_notify if the socket takes it now; never waits for the
     // peer's (RFC 8446 6.1 allows closing then).
+    //
+    // Not after a write given up halfway (timeout, a drain past its
+    // deadline, a failed socket): the peer has part of a record, so an
+    // alert behind it could not be read anyway, and wolfSSL 5.5.4 goes
+    // wrong there: with the rest of the record still in its output buffer,
+    // wolfSSL_shutdown() handed our send callback 6,329 bytes starting at
+    // the end of that 16,421-byte buffer (AddressSanitizer,
+    // heap-buffer-overflow, in test_tls.py's
+    // test_write_timeout_closes_a_tls_client_that_stops_reading): heap bytes
+    // that would have gone to the client. The same when a read left a
+    // write of wolfSSL's own pending (a KeyUpdate's answer, a ticket).
+    if (write_unfinished_ || wolfSSL_want_write(ssl_) || last_io_ == LastIo::reset || last_io_ == LastIo::error) return;
     wolfSSL_shutdown(ssl_);
   }
 
@@ -541,6 +556,7 @@ class WolfTlsStream final : public TlsStream {
   std::size_t stash_at_ = 0;                      // ... from here on
   bool socket_may_hold_more_ = false;             // the last read filled its buffer
   LastIo last_io_ = LastIo::none;
+  bool write_unfinished_ = false;                  // write_all gave up with bytes left: no close_notify
   std::string protocol_error_;                    // note_failure()
 };
 
