@@ -125,6 +125,7 @@ void expect_same_except_hostname(const Config& got, const Config& want) {
   EXPECT_EQ(gtls.reload_check_interval, wtls.reload_check_interval);
   EXPECT_EQ(gtls.log_protocol_details, wtls.log_protocol_details);
   EXPECT_EQ(gtls.rsa_signing, wtls.rsa_signing);
+  EXPECT_EQ(gtls.ecdsa_signing, wtls.ecdsa_signing);
 }
 
 // ------------------------------------------------------------- defaults

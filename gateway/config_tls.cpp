@@ -51,7 +51,8 @@ void read_tls(TableReader& r, TlsConfig& tls) {
            tls.ticket_key_file);
   r.duration("reload_check_interval", tls.reload_check_interval, std::chrono::seconds(3600));
   r.boolean("log_protocol_details", tls.log_protocol_details);
-  r.choice("rsa_signing", {{"libcrypto", RsaSigning::libcrypto}, {"wolfssl", RsaSigning::wolfssl}}, tls.rsa_signing);
+  r.choice("rsa_signing", {{"libcrypto", Signer::libcrypto}, {"wolfssl", Signer::wolfssl}}, tls.rsa_signing);
+  r.choice("ecdsa_signing", {{"libcrypto", Signer::libcrypto}, {"wolfssl", Signer::wolfssl}}, tls.ecdsa_signing);
   r.finish();
   if (tls.ticket_key_rotation.count() < 60)
     r.problem(r.toml_table(), "ticket_key_rotation", "must be at least 1m");

@@ -23,6 +23,8 @@ TEST(ConfigTls, DefaultsAreOffAndSafe) {
   EXPECT_EQ(c.tls.ticket_lifetime, 7200s);
   EXPECT_TRUE(c.tls.ticket_key_file.empty());
   EXPECT_EQ(c.tls.ciphers.find("CBC"), std::string::npos);  // AEAD only
+  EXPECT_EQ(c.tls.rsa_signing, Signer::libcrypto);
+  EXPECT_EQ(c.tls.ecdsa_signing, Signer::libcrypto);
 }
 
 TEST(ConfigTls, EveryKeyIsParsed) {
@@ -50,6 +52,7 @@ ticket_key_file = "/run/secrets/tickets"
 reload_check_interval = "10s"
 log_protocol_details = true
 rsa_signing = "wolfssl"
+ecdsa_signing = "wolfssl"
 [[tls.certificate]]
 cert = "/etc/rsa.pem"
 key = "/etc/rsa.key"
@@ -77,7 +80,8 @@ key = "/etc/ec.key"
   EXPECT_EQ(c.tls.ticket_key_file, "/run/secrets/tickets");
   EXPECT_EQ(c.tls.reload_check_interval, 10s);
   EXPECT_TRUE(c.tls.log_protocol_details);
-  EXPECT_EQ(c.tls.rsa_signing, RsaSigning::wolfssl);
+  EXPECT_EQ(c.tls.rsa_signing, Signer::wolfssl);
+  EXPECT_EQ(c.tls.ecdsa_signing, Signer::wolfssl);
 }
 
 TEST(ConfigTls, ProblemsAreReported) {
@@ -90,6 +94,7 @@ TEST(ConfigTls, ProblemsAreReported) {
   one("[[listener]]\ntls = \"yes\"\n", "is not one of");
   one("[tls]\nmin_version = \"1.1\"\n", "\"1.2\" or \"1.3\"");
   one("[tls]\nrsa_signing = \"openssl\"\n", "is not one of \"libcrypto\", \"wolfssl\"");
+  one("[tls]\necdsa_signing = \"openssl\"\n", "is not one of \"libcrypto\", \"wolfssl\"");
   one("[[tls.certificate]]\ncert = \"/a\"\n", "key: is needed");
   one("[[tls.certificate]]\ncert = \"/a\"\nkey = \"/b\"\nkeyfile = \"/c\"\n", "unknown key");
   one("[tls]\nticket_lifetime = \"10m\"\n", "at least ticket_key_rotation");

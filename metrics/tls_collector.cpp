@@ -22,12 +22,13 @@ void register_tls_collector(Registry& registry) {
                                      "Sessions whose plaintext pipelined behind STARTTLS was thrown away.")
                         .with({});
   auto& libcrypto = registry.counter("sluice_tls_libcrypto_signatures_total",
-                                     "RSA handshake signatures made by libcrypto (tls.rsa_signing), and failed ones.",
-                                     {"result"});
+                                     "Handshake signatures made by libcrypto (tls.rsa_signing, tls.ecdsa_signing), "
+                                     "and failed ones, by the key's type.",
+                                     {"key", "result"});
   struct Children {
     Counter* full[kTlsVersions];
     Counter* resumed[kTlsVersions];
-    Counter *error, *timeout, *busy, *issued, *offered, *refused, *stapled, *stale, *discarded, *signed_ok, *sign_failed;
+    Counter *error, *timeout, *busy, *issued, *offered, *refused, *stapled, *stale, *discarded, *signed_ok, *sign_failed, *ecdsa_signed_ok, *ecdsa_sign_failed;
   } c{{&handshakes.with({"1.2", "full"}), &handshakes.with({"1.3", "full"})},
       {&handshakes.with({"1.2", "resumed"}), &handshakes.with({"1.3", "resumed"})},
       &failures.with({"error"}),
@@ -39,8 +40,10 @@ void register_tls_collector(Registry& registry) {
       &ocsp.with({"stapled"}),
       &ocsp.with({"stale_skipped"}),
       &discarded,
-      &libcrypto.with({"ok"}),
-      &libcrypto.with({"failed"})};
+      &libcrypto.with({"rsa", "ok"}),
+      &libcrypto.with({"rsa", "failed"}),
+      &libcrypto.with({"ecdsa", "ok"}),
+      &libcrypto.with({"ecdsa", "failed"})};
   registry.add_collector([c] {
     const TlsCounters& t = tls_counters();
     auto get = [](const std::atomic<std::uint64_t>& a) { return static_cast<double>(a.load(std::memory_order_relaxed)); };
@@ -59,6 +62,8 @@ void register_tls_collector(Registry& registry) {
     c.discarded->set(get(t.starttls_plaintext_discarded));
     c.signed_ok->set(get(t.rsa_signatures_libcrypto));
     c.sign_failed->set(get(t.rsa_signature_failures));
+    c.ecdsa_signed_ok->set(get(t.ecdsa_signatures_libcrypto));
+    c.ecdsa_sign_failed->set(get(t.ecdsa_signature_failures));
   });
 }
 

@@ -26,6 +26,8 @@ struct TlsCounters {
   std::atomic<std::uint64_t> starttls_plaintext_discarded{0};  // sessions that pipelined after STARTTLS
   std::atomic<std::uint64_t> rsa_signatures_libcrypto{0};  // handshake signatures made by tls/rsa_signer.hpp
   std::atomic<std::uint64_t> rsa_signature_failures{0};    // ... that failed (the handshake fails with them)
+  std::atomic<std::uint64_t> ecdsa_signatures_libcrypto{0};  // the same by tls/ecdsa_signer.hpp
+  std::atomic<std::uint64_t> ecdsa_signature_failures{0};
 
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
 };

@@ -1,6 +1,6 @@
 // rsa_signer.hpp — RSA signatures for the server's TLS handshakes, made by
 // OpenSSL's libcrypto instead of wolfSSL (tls.rsa_signing = "libcrypto", the
-// default; docs/tls.md "Who signs with the RSA key").
+// default; docs/tls.md "Who signs with the certificate's key").
 //
 // Why: Debian's wolfSSL 5.5 is built without its SP RSA code and x86-64
 // assembly, and takes about 1.56 ms per RSA-2048 signature where libcrypto

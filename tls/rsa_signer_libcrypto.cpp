@@ -3,53 +3,23 @@
 #include "tls/rsa_signer.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include <algorithm>
-#include <cstdio>
-#include <cstring>
 #include <memory>
-#include <vector>
 
 #include "metrics/tls_counters.hpp"
+#include "tls/libcrypto_keys.hpp"
 
 namespace sluice::tls::rsa_signer {
 
 namespace {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
 struct PkeyCtxFree {
   void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
 };
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 
-// A worker signs with a handful of keys (one per RSA certificate, plus the
-// old ones for a while after a reload): a short list, searched by the DER
-// bytes wolfSSL hands over, so a reload needs no coordination with workers.
-struct ParsedKey {
-  std::vector<std::uint8_t> der;
-  Pkey key;
-};
-constexpr std::size_t kKeysPerThread = 8;
-
-EVP_PKEY* parsed(std::span<const std::uint8_t> der) {
-  thread_local std::vector<ParsedKey> keys;
-  for (auto it = keys.begin(); it != keys.end(); ++it)
-    if (it->der.size() == der.size() && std::memcmp(it->der.data(), der.data(), der.size()) == 0) {
-      if (it != keys.begin()) std::rotate(keys.begin(), it, it + 1);  // most recent first
-      return keys.front().key.get();
-    }
-  const unsigned char* p = der.data();
-  Pkey key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size())));
-  if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) return nullptr;
-  if (keys.size() == kKeysPerThread) keys.pop_back();
-  keys.insert(keys.begin(), ParsedKey{std::vector<std::uint8_t>(der.begin(), der.end()), std::move(key)});
-  return keys.front().key.get();
-}
+EVP_PKEY* parsed(std::span<const std::uint8_t> der) { return libcrypto_keys::parsed(der, EVP_PKEY_RSA); }
 
 std::size_t finish(bool ok, std::size_t len) {
   auto& counters = metrics::tls_counters();
@@ -98,13 +68,7 @@ std::size_t sign_pss(std::span<const std::uint8_t> key_der, PssHash hash, std::s
 }
 
 std::string check_key_file(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) return "cannot open " + path;
-  // No passphrase callback: an encrypted key is refused, as wolfSSL refuses it.
-  Pkey key(PEM_read_PrivateKey(f.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr));
-  if (!key) return "libcrypto cannot read the private key " + path;
-  if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) return path + " is not an RSA key";
-  return "";
+  return libcrypto_keys::check_key_file(path, EVP_PKEY_RSA, "an RSA key");
 }
 
 }  // namespace sluice::tls::rsa_signer

@@ -16,6 +16,7 @@
 
 #include "gateway/log.hpp"
 #include "metrics/tls_counters.hpp"
+#include "tls/ecdsa_signer.hpp"
 #include "tls/ocsp_staple.hpp"
 #include "tls/rsa_signer.hpp"
 
@@ -131,10 +132,11 @@ int servername_callback(WOLFSSL* ssl, int* /*alert*/, void* arg) {
   return 0;
 }
 
-// RSA signatures by libcrypto (tls/rsa_signer.hpp). wolfSSL hands over the
-// key it holds for the session, so a certificate switched by SNI signs with
-// its own key. A failure is wolfSSL's "hardware crypto" error: the handshake
-// fails, and the failure is counted (sluice_tls_libcrypto_signatures_total).
+// Signatures by libcrypto (tls/rsa_signer.hpp, tls/ecdsa_signer.hpp).
+// wolfSSL hands over the key it holds for the session, so a certificate
+// switched by SNI signs with its own key. A failure is wolfSSL's "hardware
+// crypto" error: the handshake fails, and the failure is counted
+// (sluice_tls_libcrypto_signatures_total).
 int rsa_pkcs1_sign(WOLFSSL* /*ssl*/, const unsigned char* in, unsigned int in_len, unsigned char* out,
                    word32* out_len, const unsigned char* key_der, unsigned int key_len, void* /*ctx*/) {
   const std::size_t n = rsa_signer::sign_pkcs1({key_der, key_len}, {in, in_len}, {out, *out_len});
@@ -165,6 +167,35 @@ int rsa_pss_sign(WOLFSSL* /*ssl*/, const unsigned char* in, unsigned int in_len,
 void sign_rsa_with_libcrypto(WOLFSSL_CTX* ctx) {
   wolfSSL_CTX_SetRsaSignCb(ctx, rsa_pkcs1_sign);
   wolfSSL_CTX_SetRsaPssSignCb(ctx, rsa_pss_sign);
+}
+
+// `in` is the digest wolfSSL has made of what TLS signs; `*out_len` the room
+// it left, the key's largest signature.
+int ecdsa_sign(WOLFSSL* /*ssl*/, const unsigned char* in, unsigned int in_len, unsigned char* out, word32* out_len,
+               const unsigned char* key_der, unsigned int key_len, void* /*ctx*/) {
+  const std::size_t n = ecdsa_signer::sign_digest({key_der, key_len}, {in, in_len}, {out, *out_len});
+  if (n == 0) return WC_HW_E;
+  *out_len = static_cast<word32>(n);
+  return 0;
+}
+
+// Which library signs with this certificate's key: libcrypto for RSA and EC
+// keys when the config says so (checking now that libcrypto reads the key
+// file, so a key it cannot use is refused at start or reload, not at the
+// first handshake), wolfSSL for the rest (Ed25519, Ed448).
+struct Signing {
+  void (*install)(WOLFSSL_CTX*) = nullptr;  // null: wolfSSL signs
+  std::string (*check_key_file)(const std::string&) = nullptr;
+  const char* setting = "";
+};
+
+Signing signing_for(int key_type, const gateway::TlsConfig& tls) {
+  if (key_type == RSAk && tls.rsa_signing == gateway::Signer::libcrypto)
+    return {sign_rsa_with_libcrypto, rsa_signer::check_key_file, "tls.rsa_signing"};
+  if (key_type == ECDSAk && tls.ecdsa_signing == gateway::Signer::libcrypto)
+    return {[](WOLFSSL_CTX* ctx) { wolfSSL_CTX_SetEccSignCb(ctx, ecdsa_sign); }, ecdsa_signer::check_key_file,
+            "tls.ecdsa_signing"};
+  return {};
 }
 
 // Loads the certificates that follow the leaf in a PEM chain file as the
@@ -275,14 +306,13 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
     WOLFSSL_X509* leaf = wolfSSL_CTX_get0_certificate(cert->ctx);
     const int key_type = leaf ? wolfSSL_X509_get_pubkey_type(leaf) : 0;
     cert->ecdsa = key_type == ECDSAk;
-    // Only RSA keys: ECDSA and EdDSA ones stay with wolfSSL.
-    const bool libcrypto_signs = key_type == RSAk && tls.rsa_signing == gateway::RsaSigning::libcrypto;
-    if (libcrypto_signs) {
-      if (const std::string why = rsa_signer::check_key_file(cc.key); !why.empty()) {
-        error = where + why + " (tls.rsa_signing = \"libcrypto\")";
+    const Signing signing = signing_for(key_type, tls);
+    if (signing.install) {
+      if (const std::string why = signing.check_key_file(cc.key); !why.empty()) {
+        error = where + why + " (" + signing.setting + " = \"libcrypto\")";
         return nullptr;
       }
-      sign_rsa_with_libcrypto(cert->ctx);
+      signing.install(cert->ctx);
     }
     if (!cc.ocsp.empty()) {
       cert->ctx_ocsp = make_ctx(cc, tls, sc->keys_.get(), where, error);
@@ -293,7 +323,7 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
         error = where + "ocsp needs the issuer certificate after the leaf in " + cc.cert;
         return nullptr;
       }
-      if (libcrypto_signs) sign_rsa_with_libcrypto(cert->ctx_ocsp);
+      if (signing.install) signing.install(cert->ctx_ocsp);
       cert->ocsp = std::make_unique<OcspStaple>(listener, cc.ocsp);
       cert->ocsp->install(cert->ctx_ocsp);
     }

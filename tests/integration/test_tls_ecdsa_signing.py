@@ -1,0 +1,118 @@
+"""Who signs with an EC certificate's key (tls.ecdsa_signing, docs/tls.md):
+libcrypto by default, wolfSSL when asked. The clients verify every signature
+themselves: openssl s_client with each ECDSA signature algorithm TLS 1.2 and
+1.3 allow for P-256 and P-384 keys, in both key encodings, and gnutls-cli;
+/metrics shows who signed, and that a resumed session signs nothing."""
+import subprocess
+
+import pytest
+
+from conftest import SLOW
+from test_metrics import parse, scrape, value
+from tls_support import Pki, need, run, s_client, tls_tables
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    p = Pki(tmp_path_factory.mktemp("pki"))
+    p.p256 = p.leaf("mx.sluice.test", "ec")  # openssl req writes PKCS#8 ("BEGIN PRIVATE KEY")
+    p.p384 = p.leaf("p384.sluice.test", "ec384")  # another subject: one per OCSP index
+    # The P-256 key as SEC1 ("BEGIN EC PRIVATE KEY"), as older tools write it.
+    p.p256_sec1 = p.dir / "sec1.key"
+    run(["openssl", "ec", "-in", p.p256[1], "-out", p.p256_sec1])
+    assert b"BEGIN EC PRIVATE KEY" in p.p256_sec1.read_bytes()
+    return p
+
+
+def signed_by_libcrypto(gw, result="ok", key="ecdsa"):
+    return value(parse(scrape(gw)), "sluice_tls_libcrypto_signatures_total", key=key, result=result)
+
+
+def handshake(gw, pki, version, sigalg, *more):
+    out = s_client(gw.port, f"-tls1_{version[-1]}", "-sigalgs", sigalg, "-CAfile", str(pki.ca),
+                   "-servername", "mx.sluice.test", *more, data=b"EHLO c.test\r\nQUIT\r\n")
+    assert "Verify return code: 0 (ok)" in out and "221 2.0.0" in out, (sigalg, out)
+    return out
+
+
+# (key, TLS version, the one signature algorithm the client offers, the digest s_client reports).
+# TLS 1.3 ties the hash to the curve; TLS 1.2 lets the client ask any hash of any curve's key,
+# so a P-256 key signs a SHA-384 or SHA-512 digest, longer than its order (cut as ECDSA says).
+SIGALGS = [
+    ("p256", "1.2", "ecdsa_secp256r1_sha256", "SHA256"),
+    ("p256", "1.2", "ecdsa_secp384r1_sha384", "SHA384"),
+    ("p256", "1.2", "ecdsa_secp521r1_sha512", "SHA512"),
+    ("p256", "1.3", "ecdsa_secp256r1_sha256", "SHA256"),
+    ("p384", "1.2", "ecdsa_secp384r1_sha384", "SHA384"),
+    ("p384", "1.2", "ecdsa_secp256r1_sha256", "SHA256"),
+    ("p384", "1.3", "ecdsa_secp384r1_sha384", "SHA384"),
+]
+
+
+# (certificate and key, the curve's rows in SIGALGS)
+KEYS = {"p256": (lambda p: p.p256, "p256"), "p256_sec1": (lambda p: (p.p256[0], p.p256_sec1), "p256"),
+        "p384": (lambda p: p.p384, "p384")}
+
+
+@pytest.mark.parametrize("key_name", KEYS)
+def test_libcrypto_signs_every_ecdsa_signature_algorithm(sluice, pki, key_name):
+    files, curve = KEYS[key_name]
+    gw = sluice.start(**tls_tables([(*files(pki), ["mx.sluice.test"], {})]))
+    assert signed_by_libcrypto(gw) == 0
+    cases = [c for c in SIGALGS if c[0] == curve]
+    for n, (_, version, sigalg, digest) in enumerate(cases, start=1):
+        out = handshake(gw, pki, version, sigalg)
+        assert "Peer signature type: ECDSA" in out and f"Peer signing digest: {digest}" in out, (sigalg, out)
+        assert signed_by_libcrypto(gw) == n, sigalg
+    assert signed_by_libcrypto(gw, "failed") == 0
+    assert signed_by_libcrypto(gw, key="rsa") == 0
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_a_resumed_session_signs_nothing(sluice, pki, tmp_path, version):
+    gw = sluice.start(**tls_tables([(*pki.p256, ["mx.sluice.test"], {})]))
+    sess = tmp_path / "sess.pem"
+    assert "New," in handshake(gw, pki, version, "ecdsa_secp256r1_sha256", "-sess_out", str(sess))
+    assert signed_by_libcrypto(gw) == 1
+    assert "Reused," in handshake(gw, pki, version, "ecdsa_secp256r1_sha256", "-sess_in", str(sess))
+    assert signed_by_libcrypto(gw) == 1
+
+
+def test_the_stapling_context_signs_with_libcrypto_too(sluice, pki, tmp_path):
+    # A certificate with an OCSP file is two wolfSSL contexts (docs/tls.md): both sign by libcrypto.
+    chain = pki.fullchain(pki.p256[0], tmp_path / "chain.pem")
+    der = pki.ocsp_response(pki.p256[0], tmp_path / "mx.ocsp", days=1)
+    gw = sluice.start(**tls_tables([(chain, pki.p256[1], ["mx.sluice.test"], {"ocsp": str(der)})]))
+    for n, version in enumerate(("1.2", "1.3"), start=1):
+        out = handshake(gw, pki, version, "ecdsa_secp256r1_sha256", "-status")
+        assert "Cert Status: good" in out, out
+        assert signed_by_libcrypto(gw) == n
+    out = handshake(gw, pki, "1.3", "ecdsa_secp256r1_sha256")  # no status asked: the other context
+    assert signed_by_libcrypto(gw) == 3
+
+
+def test_wolfssl_signs_when_asked(sluice, pki):
+    gw = sluice.start(**tls_tables([(*pki.p256, ["mx.sluice.test"], {})], tls={"ecdsa_signing": "wolfssl"}))
+    handshake(gw, pki, "1.2", "ecdsa_secp256r1_sha256")
+    handshake(gw, pki, "1.3", "ecdsa_secp256r1_sha256")
+    assert signed_by_libcrypto(gw) == 0
+
+
+def test_gnutls_cli_verifies_libcrypto_signatures(sluice, pki):
+    need("gnutls-cli")
+    gw = sluice.start(**tls_tables([(*pki.p256, ["mx.sluice.test"], {})]))
+    # GnuTLS's own ECDSA code checks the signature; one run per version.
+    for priority in ("NORMAL:-VERS-ALL:+VERS-TLS1.2", "NORMAL:-VERS-ALL:+VERS-TLS1.3"):
+        p = subprocess.run(["gnutls-cli", "--starttls-proto=smtp", "--port", str(gw.port), "--x509cafile",
+                            str(pki.ca), "--verify-hostname", "mx.sluice.test", "--priority", priority, "127.0.0.1"],
+                           input=b"QUIT\r\n", capture_output=True, timeout=30 * SLOW)
+        out = p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
+        assert "Handshake was completed" in out and "221 2.0.0" in out, out
+    assert signed_by_libcrypto(gw) == 2
+
+
+def test_unknown_signer_is_a_config_error(sluice, pki):
+    tables = tls_tables([(*pki.p256, [], {})], tls={"ecdsa_signing": "openssl"})
+    gw = sluice.start(wait=False, **tables)
+    assert gw.proc.wait(timeout=10 * SLOW) != 0
+    assert "ecdsa_signing" in gw.log() and '"libcrypto", "wolfssl"' in gw.log(), gw.log()

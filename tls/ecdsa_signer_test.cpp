@@ -1,0 +1,135 @@
+// The libcrypto ECDSA signer on its own: signatures that verify for P-256 and
+// P-384 keys in both encodings wolfSSL may hold (SEC1 and PKCS#8), a digest
+// longer than the curve, and the refusals. The handshakes that use it are in
+// tests/integration/test_tls_ecdsa_signing.py.
+#include "tls/ecdsa_signer.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "metrics/tls_counters.hpp"
+
+namespace sluice::tls {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+using Pkey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+Bytes der_of(EVP_PKEY* k, bool pkcs8) {
+  unsigned char* buf = nullptr;
+  int n = -1;
+  if (pkcs8) {
+    std::unique_ptr<PKCS8_PRIV_KEY_INFO, decltype(&PKCS8_PRIV_KEY_INFO_free)> info(EVP_PKEY2PKCS8(k),
+                                                                                   &PKCS8_PRIV_KEY_INFO_free);
+    n = i2d_PKCS8_PRIV_KEY_INFO(info.get(), &buf);
+  } else {
+    n = i2d_PrivateKey(k, &buf);  // SEC1 ECPrivateKey for an EC key
+  }
+  EXPECT_GT(n, 0);
+  Bytes out(buf, buf + (n > 0 ? n : 0));
+  OPENSSL_free(buf);
+  return out;
+}
+
+Bytes digest(const EVP_MD* md, std::string_view s) {
+  Bytes h(EVP_MD_get_size(md));
+  unsigned len = 0;
+  EVP_Digest(s.data(), s.size(), h.data(), &len, md, nullptr);
+  return h;
+}
+
+// Verifies with libcrypto's message API, which hashes `message` itself and
+// parses the DER signature: this checks the encoding TLS sends, not just the
+// arithmetic.
+bool verifies(EVP_PKEY* k, const Bytes& sig, const EVP_MD* md, std::string_view message) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  return EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, k) == 1 &&
+         EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), reinterpret_cast<const unsigned char*>(message.data()),
+                          message.size()) == 1;
+}
+
+Bytes sign(const Bytes& der, const Bytes& d, std::size_t room = 139) {
+  Bytes sig(room);
+  sig.resize(ecdsa_signer::sign_digest(der, d, sig));
+  return sig;
+}
+
+TEST(EcdsaSigner, SignaturesVerifyForBothKeyEncodingsAndCurves) {
+  struct Case {
+    const char* curve;
+    const EVP_MD* md;
+  };
+  for (const Case c : {Case{"P-256", EVP_sha256()}, Case{"P-384", EVP_sha384()}}) {
+    Pkey k(EVP_EC_gen(c.curve), &EVP_PKEY_free);
+    ASSERT_TRUE(k);
+    for (bool pkcs8 : {false, true}) {
+      const Bytes sig = sign(der_of(k.get(), pkcs8), digest(c.md, "handshake transcript"));
+      ASSERT_FALSE(sig.empty()) << c.curve;
+      EXPECT_EQ(sig[0], 0x30);  // DER SEQUENCE { r, s }
+      EXPECT_TRUE(verifies(k.get(), sig, c.md, "handshake transcript")) << c.curve << " pkcs8=" << pkcs8;
+      EXPECT_FALSE(verifies(k.get(), sig, c.md, "another transcript")) << c.curve;
+    }
+  }
+}
+
+TEST(EcdsaSigner, EachSignatureIsFreshAndSignsWithTheKeyAskedFor) {
+  Pkey a(EVP_EC_gen("P-256"), &EVP_PKEY_free), b(EVP_EC_gen("P-256"), &EVP_PKEY_free);
+  const Bytes d = digest(EVP_sha256(), "m");
+  const Bytes s1 = sign(der_of(a.get(), false), d), s2 = sign(der_of(a.get(), false), d);
+  const Bytes s3 = sign(der_of(b.get(), false), d);
+  EXPECT_NE(s1, s2);  // a new nonce each time
+  EXPECT_TRUE(verifies(a.get(), s2, EVP_sha256(), "m"));
+  EXPECT_TRUE(verifies(b.get(), s3, EVP_sha256(), "m"));
+  EXPECT_FALSE(verifies(a.get(), s3, EVP_sha256(), "m"));
+}
+
+TEST(EcdsaSigner, ADigestLongerThanTheCurveIsCutAsEcdsaSays) {
+  // TLS 1.2 lets a client ask for ecdsa_secp384r1_sha384 from a P-256 key.
+  Pkey k(EVP_EC_gen("P-256"), &EVP_PKEY_free);
+  const Bytes sig = sign(der_of(k.get(), true), digest(EVP_sha384(), "transcript"));
+  ASSERT_FALSE(sig.empty());
+  EXPECT_TRUE(verifies(k.get(), sig, EVP_sha384(), "transcript"));
+}
+
+TEST(EcdsaSigner, Refusals) {
+  Pkey ec(EVP_EC_gen("P-256"), &EVP_PKEY_free);
+  Pkey rsa(EVP_RSA_gen(1024), &EVP_PKEY_free);
+  auto& failures = metrics::tls_counters().ecdsa_signature_failures;
+  auto& made = metrics::tls_counters().ecdsa_signatures_libcrypto;
+  const auto failed_before = failures.load(), made_before = made.load();
+  const Bytes d = digest(EVP_sha256(), "x");
+  EXPECT_TRUE(sign({0x30, 0x03, 0x02, 0x01, 0x00}, d).empty());   // garbage
+  EXPECT_TRUE(sign(der_of(rsa.get(), false), d).empty());         // not an EC key
+  EXPECT_TRUE(sign(der_of(ec.get(), false), d, 16).empty());      // no room for a signature
+  EXPECT_TRUE(sign(der_of(ec.get(), false), Bytes{}).empty());    // nothing to sign
+  EXPECT_EQ(failures.load() - failed_before, 4u);
+  EXPECT_EQ(made.load(), made_before);
+  EXPECT_FALSE(sign(der_of(ec.get(), false), d).empty());
+  EXPECT_EQ(made.load() - made_before, 1u);
+}
+
+std::string pem_file(EVP_PKEY* k, const std::string& name) {
+  const std::string path = ::testing::TempDir() + name;
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
+  EXPECT_TRUE(f && PEM_write_PrivateKey(f.get(), k, nullptr, nullptr, 0, nullptr, nullptr) == 1);
+  return path;
+}
+
+TEST(EcdsaSigner, KeyFileCheck) {
+  Pkey ec(EVP_EC_gen("P-256"), &EVP_PKEY_free);
+  Pkey rsa(EVP_RSA_gen(1024), &EVP_PKEY_free);
+  EXPECT_EQ(ecdsa_signer::check_key_file(pem_file(ec.get(), "ecdsa_signer_ec.pem")), "");
+  EXPECT_NE(ecdsa_signer::check_key_file(pem_file(rsa.get(), "ecdsa_signer_rsa.pem")).find("is not an EC key"),
+            std::string::npos);
+  EXPECT_NE(ecdsa_signer::check_key_file("/nonexistent/key.pem").find("cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::tls

@@ -1,0 +1,54 @@
+// libcrypto_keys.cpp — tls/libcrypto_keys.hpp. OpenSSL's headers only.
+#include "tls/libcrypto_keys.hpp"
+
+#include <openssl/pem.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+namespace sluice::tls::libcrypto_keys {
+
+namespace {
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+struct ParsedKey {
+  std::vector<std::uint8_t> der;
+  Pkey key;
+};
+
+}  // namespace
+
+EVP_PKEY* parsed(std::span<const std::uint8_t> der, int type) {
+  thread_local std::vector<ParsedKey> keys;
+  for (auto it = keys.begin(); it != keys.end(); ++it)
+    if (it->der.size() == der.size() && std::memcmp(it->der.data(), der.data(), der.size()) == 0) {
+      if (it != keys.begin()) std::rotate(keys.begin(), it, it + 1);  // most recent first
+      EVP_PKEY* key = keys.front().key.get();
+      return EVP_PKEY_get_base_id(key) == type ? key : nullptr;
+    }
+  const unsigned char* p = der.data();
+  Pkey key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size())));
+  if (!key || EVP_PKEY_get_base_id(key.get()) != type) return nullptr;
+  if (keys.size() == kKeysPerThread) keys.pop_back();
+  keys.insert(keys.begin(), ParsedKey{std::vector<std::uint8_t>(der.begin(), der.end()), std::move(key)});
+  return keys.front().key.get();
+}
+
+std::string check_key_file(const std::string& path, int type, const char* what) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) return "cannot open " + path;
+  // No passphrase callback: an encrypted key is refused, as wolfSSL refuses it.
+  Pkey key(PEM_read_PrivateKey(f.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr));
+  if (!key) return "libcrypto cannot read the private key " + path;
+  if (EVP_PKEY_get_base_id(key.get()) != type) return path + " is not " + what;
+  return "";
+}
+
+}  // namespace sluice::tls::libcrypto_keys
