@@ -207,7 +207,7 @@ struct TlsConfig {
   std::chrono::seconds reload_check_interval{5};   // stat() of certificate, key, OCSP and key files
   bool log_protocol_details = false;    // low-level lines for harmless oddities (reset after QUIT)
   // Who makes the signature of a handshake (docs/tls.md): libcrypto, about
-  // six times faster for RSA and three and a half for ECDSA than Debian's
+  // six times faster for RSA and three to four for ECDSA than Debian's
   // wolfSSL build, or wolfSSL itself.
   Signer rsa_signing = Signer::libcrypto;
   Signer ecdsa_signing = Signer::libcrypto;

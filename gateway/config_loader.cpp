@@ -427,7 +427,7 @@ ticket_key_file = ""            # keys in memory, never on disk
 reload_check_interval = "5s"
 log_protocol_details = false
 rsa_signing = "libcrypto"      # who signs with an RSA key: "libcrypto" (about 6x faster) | "wolfssl"
-ecdsa_signing = "libcrypto"    # who signs with an EC key: "libcrypto" (about 3.5x faster) | "wolfssl"
+ecdsa_signing = "libcrypto"    # who signs with an EC key: "libcrypto" (3-4x faster) | "wolfssl"
 # [[tls.certificate]]
 # cert = "/etc/sluice/fullchain.pem"
 # key = "/etc/sluice/key.pem"

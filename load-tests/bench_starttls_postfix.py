@@ -17,7 +17,7 @@ OpenSSL's key-share order), one process for both targets.
 Rounds alternate between the targets (sluice, postfix, sluice, ...) and the
 median of REPS rounds is reported with the ratio; Postfix's queue is drained
 between rounds. Server CPU is the whole process tree's (Postfix is many
-processes).
+processes); client CPU is sluice-loadgen's, which shares the machine.
 
 Needs root (Postfix), ../shared/peers (start-postfix.sh unpacks Debian's
 postfix into /opt/peers), build/sluice and sluice-loadgen.
@@ -28,6 +28,7 @@ Env: SHARED_PEERS, PEERS_RUN (default /tmp/sluice-starttls/peers), PEERS_OPT.
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -129,14 +130,19 @@ def loadgen(port, secs, sessions, resume, messages=0):
     return json.loads(sh(*argv, timeout=secs + 120).stdout)
 
 
+def children_cpu_s():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def measure(target, secs, sessions, resume):
     target.drain()
-    cpu0 = tree_cpu_s(target.pid)
+    cpu0, client0 = tree_cpu_s(target.pid), children_cpu_s()
     r = loadgen(target.port, secs, sessions, resume)
-    cpu = tree_cpu_s(target.pid) - cpu0
+    cpu, client_cpu = tree_cpu_s(target.pid) - cpu0, children_cpu_s() - client0
     return {"msgs_per_s": r["messages_per_s"], "acked": r["messages_acknowledged"], "errors": r["errors_total"],
             "error_kinds": r["errors"], "handshakes": r["tls"]["handshakes"], "resumed": r["tls"]["resumed"],
-            "server_cpu_s": cpu, "p50_ms": r["latency_ms"]["transaction"]["p50"],
+            "server_cpu_s": cpu, "client_cpu_s": client_cpu, "p50_ms": r["latency_ms"]["transaction"]["p50"],
             "p99_ms": r["latency_ms"]["transaction"]["p99"]}
 
 
@@ -158,8 +164,9 @@ def main():
              f"median of {a.reps}; {time.strftime('%Y-%m-%d %H:%M:%S')}, nproc={os.cpu_count()}, "
              f"loadavg before={load:.2f}",
              "| certificate | handshakes | Sluice msg/s | Postfix msg/s | ratio | Sluice p50 / p99 ms | "
-             "Postfix p50 / p99 ms | server CPU-ms per msg (Sluice / Postfix) | resumed (S / P) | errors (S / P) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "Postfix p50 / p99 ms | server CPU-ms per msg (Sluice / Postfix) | client CPU-ms per msg (S / P) | "
+             "resumed (S / P) | errors (S / P) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)
     raw = []
     with tempfile.TemporaryDirectory() as d:
@@ -186,15 +193,17 @@ def main():
                             print(f"  {kind} {'resumed' if resume else 'full'} {name}: {m}", file=sys.stderr,
                                   flush=True)
                     med = {n: {k: statistics.median(r[k] for r in rs) for k in
-                               ("msgs_per_s", "p50_ms", "p99_ms", "server_cpu_s", "acked", "resumed", "handshakes",
+                               ("msgs_per_s", "p50_ms", "p99_ms", "server_cpu_s", "client_cpu_s", "acked", "resumed", "handshakes",
                                 "errors")} for n, rs in runs.items()}
                     s, p = med["sluice"], med["postfix"]
                     cpu_ms = [1000 * m["server_cpu_s"] / m["acked"] if m["acked"] else 0 for m in (s, p)]
+                    client_ms = [1000 * m["client_cpu_s"] / m["acked"] if m["acked"] else 0 for m in (s, p)]
                     cert_name = {"rsa": "RSA-2048", "ec": "ECDSA P-256", "dual": "RSA-2048 + ECDSA P-256"}[kind]
                     line = (f"| {cert_name} | "
                             f"{'resumed' if resume else 'full'} | {s['msgs_per_s']:,.0f} | {p['msgs_per_s']:,.0f} | "
                             f"**{s['msgs_per_s'] / p['msgs_per_s']:.2f}** | {s['p50_ms']:.1f} / {s['p99_ms']:.1f} | "
                             f"{p['p50_ms']:.1f} / {p['p99_ms']:.1f} | {cpu_ms[0]:.2f} / {cpu_ms[1]:.2f} | "
+                            f"{client_ms[0]:.2f} / {client_ms[1]:.2f} | "
                             f"{s['resumed']:.0f}/{s['handshakes']:.0f} / {p['resumed']:.0f}/{p['handshakes']:.0f} | "
                             f"{s['errors']:.0f} / {p['errors']:.0f} |")
                     lines.append(line)

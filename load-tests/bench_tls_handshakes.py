@@ -17,11 +17,14 @@ With --peer nginx the same cases run, interleaved, against nginx's mail
 proxy with implicit TLS on OpenSSL (one process, `master_process off`,
 session tickets on, the same certificates; it answers the banner and QUIT
 itself), so both servers' resumed-to-full ratios come from one run. nginx
-with the mail module: scripts/install-deps.sh test installs it.
+with the mail module: scripts/install-deps.sh test installs it. With --peer
+sluice-wolfssl a second Sluice runs beside the first with
+tls.rsa_signing = tls.ecdsa_signing = "wolfssl", so what libcrypto's
+signatures save is measured in one run. --peer may be given more than once.
 
 Usage: load-tests/bench_tls_handshakes.py [--bin build/sluice] [--secs 5] [--clients 8]
            [--client python|loadgen] [--loadgen build/load-tests/loadgen/sluice-loadgen]
-           [--workers 1] [--peer nginx] [--out FILE]
+           [--workers 1] [--peer nginx|sluice-wolfssl ...] [--out FILE]
 """
 import json
 import argparse
@@ -129,14 +132,15 @@ def wait_port(port):
     raise RuntimeError(f"nothing listens on port {port}")
 
 
-def start_sluice(a, d, kind):
+def start_sluice(a, d, kind, signer="libcrypto"):
     port = free_port()
-    Path(f"{d}/s-{kind}.toml").write_text(sluice_toml(
+    config = f"{d}/s-{kind}-{signer}.toml"
+    Path(config).write_text(sluice_toml(
         port, workers=a.workers, log_level="warn", listener='tls = "implicit"',
         tables=f'[spool]\nkind = "discard"\n[limits]\nmax_connections_per_ip = 10000\n'
-               f'[tls]\nmax_handshakes_per_worker = 1000\n[[tls.certificate]]\ncert = "{d}/{kind}.pem"\n'
-               f'key = "{d}/{kind}.key"\n'))
-    proc = subprocess.Popen([a.bin, "run", "--config", f"{d}/s-{kind}.toml"], stdout=subprocess.DEVNULL,
+               f'[tls]\nmax_handshakes_per_worker = 1000\nrsa_signing = "{signer}"\necdsa_signing = "{signer}"\n'
+               f'[[tls.certificate]]\ncert = "{d}/{kind}.pem"\nkey = "{d}/{kind}.key"\n'))
+    proc = subprocess.Popen([a.bin, "run", "--config", config], stdout=subprocess.DEVNULL,
                             stderr=subprocess.STDOUT, cwd=d)
     return port, proc
 
@@ -179,14 +183,16 @@ def main():
     ap.add_argument("--client", choices=("python", "loadgen"), default="python")
     ap.add_argument("--loadgen", default=str(ROOT / "build" / "load-tests" / "loadgen" / "sluice-loadgen"))
     ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--peer", choices=("nginx",), help="also measure this TLS server in the same run")
+    ap.add_argument("--peer", choices=("nginx", "sluice-wolfssl"), action="append", default=[],
+                    help="also measure this TLS server in the same run")
     ap.add_argument("--out")
     a = ap.parse_args()
-    if a.peer == "nginx" and not (NGINX.exists() and NGINX_MAIL_MODULE.exists()):
+    if "nginx" in a.peer and not (NGINX.exists() and NGINX_MAIL_MODULE.exists()):
         sys.exit("--peer nginx needs nginx and its mail module (scripts/install-deps.sh test)")
     who = (f"{a.clients} client threads (Python ssl)" if a.client == "python"
            else f"sluice-loadgen with {a.clients} connections in flight")
-    peer = f", peer nginx {nginx_version()} (OpenSSL), one process" if a.peer else ""
+    peer = "".join(f", peer nginx {nginx_version()} (OpenSSL), one process" if p == "nginx" else
+                   ", peer sluice-wolfssl (wolfSSL signs)" for p in a.peer)
     lines = [f"# TLS handshakes, sluice workers={a.workers}{peer}, {who}, {a.secs}s per case, "
              f"{time.strftime('%Y-%m-%d %H:%M:%S')}, nproc={os.cpu_count()}, loadavg={os.getloadavg()[0]:.2f}",
              "| server | certificate | TLS | handshake | handshakes | reused | errors | per s (wall) "
@@ -198,8 +204,9 @@ def main():
         for kind in ("rsa", "ec"):
             servers = [("sluice", *start_sluice(a, d, kind))]
             try:
-                if a.peer == "nginx":
-                    servers.append(("nginx", *start_nginx(d, kind)))
+                for p in a.peer:
+                    servers.append((p, *(start_nginx(d, kind) if p == "nginx" else
+                                         start_sluice(a, d, kind, signer="wolfssl"))))
                 for _, port, _ in servers:
                     wait_port(port)
                 for version in ("1.2", "1.3"):

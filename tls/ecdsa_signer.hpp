@@ -3,9 +3,9 @@
 // the default; docs/tls.md "Who signs with the certificate's key").
 //
 // Why: Debian's wolfSSL 5.5 computes ECDSA on its generic big-number code
-// (no SP ECC, no x86-64 assembly): 131 µs per P-256 signature on the Intel
-// Xeon VM of docs/benchmarks.md 8.8, against 37 µs by libcrypto through its
-// EVP API on the same machine. A full handshake with an ECDSA certificate
+// (no SP ECC, no x86-64 assembly): 98-131 µs per P-256 signature on the
+// Intel Xeon VM of docs/benchmarks.md 8.8, against 28-41 µs by libcrypto
+// through its EVP API on the same machine (load-tests/bench-crypto-speed.sh). A full handshake with an ECDSA certificate
 // signs once (TLS 1.2 ServerKeyExchange, TLS 1.3 CertificateVerify), so this
 // is about a sixth of such a handshake's CPU. wolfSSL's public-key callback
 // hands over the digest it has already computed and the key it holds for the
