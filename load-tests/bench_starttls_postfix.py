@@ -12,9 +12,7 @@ discard transport). Both use the same certificate (RSA-2048, ECDSA P-256, or
 which with this client is ECDSA); "full" runs make every
 connection a full handshake, "resumed" runs offer the previous session
 (tickets) as a returning sender would. The client is sluice-loadgen (wolfSSL,
-OpenSSL's key-share order), one process for both targets, or with --client
-openssl sluice-loadgen-openssl (the same program on OpenSSL's libssl, whose
-client handshake costs the shared machine less).
+OpenSSL's key-share order), one process for both targets.
 
 Rounds alternate between the targets (sluice, postfix, sluice, ...) and the
 median of REPS rounds is reported with the ratio; Postfix's queue is drained
@@ -24,7 +22,7 @@ processes); client CPU is sluice-loadgen's, which shares the machine.
 Needs root (Postfix), ../shared/peers (start-postfix.sh unpacks Debian's
 postfix into /opt/peers), build/sluice and sluice-loadgen.
 Usage: load-tests/bench_starttls_postfix.py [--secs 10] [--reps 3] [--certs rsa,ec,dual]
-           [--sessions 50] [--client wolfssl|openssl] [--out FILE]
+           [--sessions 50] [--out FILE]
 Env: SHARED_PEERS, PEERS_RUN (default /tmp/sluice-starttls/peers), PEERS_OPT.
 """
 import argparse
@@ -123,12 +121,8 @@ class Sluice:
         self.proc.wait(timeout=60)
 
 
-CLIENTS = {"wolfssl": LOADGEN, "openssl": LOADGEN.with_name("sluice-loadgen-openssl")}
-client = LOADGEN  # set by main() from --client
-
-
 def loadgen(port, secs, sessions, resume, messages=0):
-    argv = [client, "--port", port, "--mode", "pipelining", "--starttls", "--connections", sessions,
+    argv = [LOADGEN, "--port", port, "--mode", "pipelining", "--starttls", "--connections", sessions,
             "--per-connection", 1, "--size", 1024, "--messages", messages, "--duration", secs, "--timeout", 10,
             "--rcpt-domain", "example.org"]
     if resume:
@@ -158,20 +152,17 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--sessions", type=int, default=50)
     ap.add_argument("--certs", default="rsa,ec,dual")
-    ap.add_argument("--client", choices=CLIENTS, default="wolfssl")
     ap.add_argument("--out")
     a = ap.parse_args()
-    global client
-    client = CLIENTS[a.client]
     if os.geteuid() != 0:
         raise SystemExit("Postfix needs root")
-    for need in (SLUICE_BIN, client, SHARED_PEERS / "start-postfix.sh"):
+    for need in (SLUICE_BIN, LOADGEN, SHARED_PEERS / "start-postfix.sh"):
         if not Path(need).exists():
             raise SystemExit(f"missing {need}")
     load = os.getloadavg()[0]
     lines = [f"# STARTTLS, 1 KiB, one message per connection, {a.sessions} sessions, {a.secs:g} s per round, "
              f"median of {a.reps}; {time.strftime('%Y-%m-%d %H:%M:%S')}, nproc={os.cpu_count()}, "
-             f"loadavg before={load:.2f}, client {Path(client).name}",
+             f"loadavg before={load:.2f}",
              "| certificate | handshakes | Sluice msg/s | Postfix msg/s | ratio | Sluice p50 / p99 ms | "
              "Postfix p50 / p99 ms | server CPU-ms per msg (Sluice / Postfix) | client CPU-ms per msg (S / P) | "
              "resumed (S / P) | errors (S / P) |",

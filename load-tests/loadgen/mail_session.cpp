@@ -138,7 +138,7 @@ asio::awaitable<bool> read_ehlo(RunContext& ctx, SmtpStream& s) {
 // --resume; counted and timed (from its first flight: after STARTTLS's 220,
 // or after the connect for implicit TLS).
 asio::awaitable<bool> handshake(RunContext& ctx, SmtpStream& s) {
-  SSL_SESSION* offer = ctx.options.resume ? ctx.saved_session : nullptr;
+  WOLFSSL_SESSION* offer = ctx.options.resume ? ctx.saved_session : nullptr;
   if (offer) ++ctx.stats.tls_offered;
   bool resumed = false;
   auto t0 = clock::now();
@@ -175,7 +175,6 @@ asio::awaitable<bool> quit(RunContext& ctx, SmtpStream& s) {
     ctx.stats.error("quit");
     co_return false;
   }
-  s.tls_ended_cleanly();
   if (ctx.options.resume && !s.tls_resumed()) ctx.save_session(s.session());
   co_return true;
 }

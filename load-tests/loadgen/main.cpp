@@ -55,10 +55,6 @@ void warn_if_too_many(const Options& o, std::uint64_t limit) {
                static_cast<unsigned long long>((o.connections + processes - 1) / processes));
 }
 
-#ifdef SLUICE_LOADGEN_OPENSSL
-// OpenSSL reads the same names itself.
-bool set_groups(SSL_CTX* ctx, const std::string& list) { return SSL_CTX_set1_groups_list(ctx, list.c_str()) == 1; }
-#else
 // "X25519:P-256" -> wolfSSL's group ids, in order (its own list parser in
 // 5.5 knows only the NIST curves).
 bool set_groups(WOLFSSL_CTX* ctx, const std::string& list) {
@@ -78,7 +74,6 @@ bool set_groups(WOLFSSL_CTX* ctx, const std::string& list) {
   return !groups.empty() &&
          wolfSSL_CTX_set_groups(ctx, groups.data(), static_cast<int>(groups.size())) == WOLFSSL_SUCCESS;
 }
-#endif
 
 }  // namespace
 
@@ -114,8 +109,7 @@ int main(int argc, char** argv) {
     // self-signed certificates.
     tls.set_verify_mode(asio::ssl::verify_none);
     if (!set_groups(tls.native_handle(), options.tls_groups)) {
-      std::fprintf(stderr, "sluice-loadgen: --tls-groups '%s' not known to %s\n", options.tls_groups.c_str(),
-                   tls_library_version());
+      std::fprintf(stderr, "sluice-loadgen: --tls-groups '%s' not known to wolfSSL\n", options.tls_groups.c_str());
       return 2;
     }
     if (!options.tls_version.empty()) {
@@ -123,10 +117,9 @@ int main(int argc, char** argv) {
       SSL_CTX_set_min_proto_version(tls.native_handle(), version);
       SSL_CTX_set_max_proto_version(tls.native_handle(), version);
     }
-#if !defined(SLUICE_LOADGEN_OPENSSL) && defined(HAVE_SESSION_TICKET)
-    wolfSSL_CTX_UseSessionTicket(tls.native_handle());  // TLS 1.2 tickets (OpenSSL asks by default; TLS 1.3 PSK needs nothing)
+#ifdef HAVE_SESSION_TICKET
+    wolfSSL_CTX_UseSessionTicket(tls.native_handle());  // TLS 1.2 tickets (TLS 1.3 PSK needs nothing)
 #endif
-    stats.tls_library = tls_library_version();
     ctx.tls = &tls;
   }
 

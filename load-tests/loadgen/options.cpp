@@ -15,8 +15,7 @@ constexpr const char* kUsage = R"(usage: sluice-loadgen --port PORT [options]
   --port PORT            server port
   --mode MODE            plain | pipelining | pipeconnect | bdat | idle | handshake (default plain);
                          handshake: connect, TLS, banner, QUIT, one per --messages
-  --starttls             STARTTLS after EHLO (TLS through wolfSSL, or OpenSSL in sluice-loadgen-openssl;
-                         certificate not checked)
+  --starttls             STARTTLS after EHLO (TLS through wolfSSL, certificate not checked)
   --tls                  implicit TLS (port 465 style): the handshake comes before the banner
   --tls-version V        1.2 or 1.3 only (default: the best both sides have)
   --tls-groups LIST      key-exchange groups, first = TLS 1.3 key share; names X25519, X448,

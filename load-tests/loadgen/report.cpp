@@ -75,8 +75,7 @@ std::string to_json(const Options& o, const Stats& s, double elapsed_s) {
   field("tls", "{\"handshakes\": " + std::to_string(s.tls_handshakes) + ", \"offered\": " +
                    std::to_string(s.tls_offered) + ", \"resumed\": " + std::to_string(s.tls_resumed) +
                    ", \"sessions_completed\": " + std::to_string(s.sessions_completed) + ", \"handshakes_per_s\": " +
-                   number(elapsed_s > 0 ? s.tls_handshakes / elapsed_s : 0) + ", \"library\": " + quoted(s.tls_library) +
-                   "}");
+                   number(elapsed_s > 0 ? s.tls_handshakes / elapsed_s : 0) + "}");
   field("pipeconnect", std::string("{\"advertised\": ") + (s.pipeconnect_advertised ? "true" : "false") +
                            ", \"early_sessions\": " + std::to_string(s.early_sessions) + "}");
   field("idle", "{\"established\": " + std::to_string(s.idle_established) + ", \"held_at_end\": " +

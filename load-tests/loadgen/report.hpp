@@ -25,7 +25,6 @@ struct Stats {
   std::uint64_t idle_closed_by_server = 0;
   double idle_open_all_s = 0;             // time until every connect had finished (or failed)
   std::uint64_t fd_soft_limit = 0;
-  std::string tls_library;                // set when TLS is used: which client library measured
 
   std::map<std::string, std::uint64_t> errors;  // kind -> count, e.g. "rcpt_4xx", "timeout"
 

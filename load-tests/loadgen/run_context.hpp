@@ -10,7 +10,7 @@
 #include "load-tests/loadgen/options.hpp"
 #include "load-tests/loadgen/report.hpp"
 #include "load-tests/loadgen/source_address.hpp"
-#include "load-tests/loadgen/tls_asio.hpp"
+#include "load-tests/loadgen/wolfssl_asio.hpp"
 
 namespace sluice::loadgen {
 
@@ -32,7 +32,7 @@ struct RunContext {
   clock::time_point end;                     // no transaction starts after this
   clock::time_point last_done;               // when the last transaction finished
 
-  SSL_SESSION* saved_session = nullptr;      // offered on the next handshake (--resume)
+  WOLFSSL_SESSION* saved_session = nullptr;  // offered on the next handshake (--resume)
   bool pipeconnect_known = false;            // the last EHLO reply listed PIPECONNECT
   bool server_chunking = false;              // the last EHLO reply listed CHUNKING
   bool server_pipelining = false;            // ... and PIPELINING
@@ -48,7 +48,7 @@ struct RunContext {
     ++claimed;
     return true;
   }
-  void save_session(SSL_SESSION* session) {
+  void save_session(WOLFSSL_SESSION* session) {
     if (!session) return;
     if (saved_session) SSL_SESSION_free(saved_session);
     saved_session = session;

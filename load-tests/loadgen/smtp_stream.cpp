@@ -162,7 +162,7 @@ asio::awaitable<Outcome> SmtpStream::read_reply(Reply& out) {
   }
 }
 
-asio::awaitable<Outcome> SmtpStream::start_tls(asio::ssl::context& ctx, SSL_SESSION* offer, bool& resumed) {
+asio::awaitable<Outcome> SmtpStream::start_tls(asio::ssl::context& ctx, WOLFSSL_SESSION* offer, bool& resumed) {
   arm();
   if (in_.size() > parsed_) co_return Outcome::bad_reply;  // bytes after the 220: STARTTLS injection
   in_.clear();
@@ -175,11 +175,7 @@ asio::awaitable<Outcome> SmtpStream::start_tls(asio::ssl::context& ctx, SSL_SESS
   co_return Outcome::ok;
 }
 
-void SmtpStream::tls_ended_cleanly() {
-  if (tls_) SSL_set_shutdown(tls_->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
-}
-
-SSL_SESSION* SmtpStream::session() {
+WOLFSSL_SESSION* SmtpStream::session() {
   return tls_ ? SSL_get1_session(tls_->native_handle()) : nullptr;
 }
 

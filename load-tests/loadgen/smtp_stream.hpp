@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "load-tests/loadgen/tls_asio.hpp"
+#include "load-tests/loadgen/wolfssl_asio.hpp"
 
 namespace sluice::loadgen {
 
@@ -39,14 +39,10 @@ class SmtpStream {
   boost::asio::awaitable<Outcome> read_reply(Reply& out);
   // TLS client handshake on the connected socket (after STARTTLS's 220),
   // offering `offer` (may be null) for resumption; sets `resumed`.
-  boost::asio::awaitable<Outcome> start_tls(boost::asio::ssl::context& ctx, SSL_SESSION* offer, bool& resumed);
+  boost::asio::awaitable<Outcome> start_tls(boost::asio::ssl::context& ctx, WOLFSSL_SESSION* offer, bool& resumed);
   // The current TLS session (new reference, caller frees), null without TLS.
-  SSL_SESSION* session();
+  WOLFSSL_SESSION* session();
   bool tls_active() const { return tls_.has_value(); }
-  // The SMTP session ended well (221 read): the TLS session stays resumable
-  // though no close_notify is sent. OpenSSL drops from reuse a session whose
-  // connection is freed without a shutdown; wolfSSL does not.
-  void tls_ended_cleanly();
   bool tls_resumed() const { return resumed_; }
 
   // Idle mode: waits, without a deadline and with a tiny buffer, until the
