@@ -16,33 +16,20 @@
 #include <vector>
 
 #include "metrics/tls_counters.hpp"
+#include "tls/libcrypto_test_keys.hpp"
 
 namespace sluice::tls {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
+using Bytes = test_keys::Bytes;
+using test_keys::der_of;
+using test_keys::pem_file;
 
 struct Key {
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey{nullptr, &EVP_PKEY_free};
   Bytes pkcs1;  // RSAPrivateKey
   Bytes pkcs8;  // PrivateKeyInfo
 };
-
-Bytes der_of(EVP_PKEY* k, bool pkcs8) {
-  unsigned char* buf = nullptr;
-  int n = -1;
-  if (pkcs8) {
-    std::unique_ptr<PKCS8_PRIV_KEY_INFO, decltype(&PKCS8_PRIV_KEY_INFO_free)> info(EVP_PKEY2PKCS8(k),
-                                                                                   &PKCS8_PRIV_KEY_INFO_free);
-    n = i2d_PKCS8_PRIV_KEY_INFO(info.get(), &buf);
-  } else {
-    n = i2d_PrivateKey(k, &buf);
-  }
-  EXPECT_GT(n, 0);
-  Bytes out(buf, buf + (n > 0 ? n : 0));
-  OPENSSL_free(buf);
-  return out;
-}
 
 Key make_key(unsigned bits) {
   Key k;
@@ -139,13 +126,6 @@ TEST(RsaSigner, MoreKeysThanTheThreadKeepsStillSignWithTheirOwnKey) {
       EXPECT_TRUE(verifies(k, sig, "m", false));
       EXPECT_FALSE(verifies(keys[0].pkey.get() == k.pkey.get() ? keys[1] : keys[0], sig, "m", false));
     }
-}
-
-std::string pem_file(EVP_PKEY* k, const std::string& name) {
-  const std::string path = ::testing::TempDir() + name;
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
-  EXPECT_TRUE(f && PEM_write_PrivateKey(f.get(), k, nullptr, nullptr, 0, nullptr, nullptr) == 1);
-  return path;
 }
 
 TEST(RsaSigner, KeyFileCheck) {

@@ -4,22 +4,16 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+
+#include "timed.hpp"
 
 namespace {
 
 template <class F>
 void timed(const char* what, int n, F&& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < n; ++i)
-    if (!f()) {
-      std::printf("libcrypto %-28s FAILED\n", what);
-      return;
-    }
-  const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / n;
-  std::printf("libcrypto %-28s %8.1f us\n", what, us);
+  crypto_speed::timed("libcrypto", what, n, f);
 }
 
 }  // namespace

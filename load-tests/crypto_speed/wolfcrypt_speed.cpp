@@ -7,21 +7,16 @@
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/random.h>
 
-#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+
+#include "timed.hpp"
 
 namespace {
 
 template <class F>
 void timed(const char* what, int n, F&& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < n; ++i)
-    if (!f()) {
-      std::printf("wolfcrypt %-28s FAILED\n", what);
-      return;
-    }
-  const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / n;
-  std::printf("wolfcrypt %-28s %8.1f us\n", what, us);
+  crypto_speed::timed("wolfcrypt", what, n, f);
 }
 
 }  // namespace

@@ -2,13 +2,10 @@
 libcrypto by default, wolfSSL when asked. The clients verify every signature
 themselves: openssl s_client with each PKCS#1 v1.5 and RSA-PSS signature
 algorithm of TLS 1.2 and 1.3, and gnutls-cli; /metrics shows who signed."""
-import subprocess
-
 import pytest
 
-from conftest import SLOW
 from test_metrics import parse, scrape, value
-from tls_support import Pki, need, run, s_client, tls_tables
+from tls_support import Pki, assert_start_refused, gnutls_starttls_both_versions, run, s_client, tls_tables
 
 
 @pytest.fixture(scope="module")
@@ -77,20 +74,11 @@ def test_ed25519_keys_are_left_to_wolfssl(sluice, pki):
 
 
 def test_gnutls_cli_verifies_libcrypto_signatures(sluice, pki):
-    need("gnutls-cli")
     gw = sluice.start(**tls_tables([(*pki.rsa, ["mx.sluice.test"], {})]))
-    # GnuTLS's own RSA code checks the signature; one run per version.
-    for priority in ("NORMAL:-VERS-ALL:+VERS-TLS1.2", "NORMAL:-VERS-ALL:+VERS-TLS1.3"):
-        p = subprocess.run(["gnutls-cli", "--starttls-proto=smtp", "--port", str(gw.port), "--x509cafile",
-                            str(pki.ca), "--verify-hostname", "mx.sluice.test", "--priority", priority, "127.0.0.1"],
-                           input=b"QUIT\r\n", capture_output=True, timeout=30 * SLOW)
-        out = p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
-        assert "Handshake was completed" in out and "221 2.0.0" in out, out
+    gnutls_starttls_both_versions(gw.port, pki.ca)  # GnuTLS's own RSA code checks each signature
     assert signed_by_libcrypto(gw) == 2
 
 
 def test_unknown_signer_is_a_config_error(sluice, pki):
-    tables = tls_tables([(*pki.rsa, [], {})], tls={"rsa_signing": "openssl"})
-    gw = sluice.start(wait=False, **tables)
-    assert gw.proc.wait(timeout=10 * SLOW) != 0
-    assert "rsa_signing" in gw.log() and '"libcrypto", "wolfssl"' in gw.log(), gw.log()
+    assert_start_refused(sluice, tls_tables([(*pki.rsa, [], {})], tls={"rsa_signing": "openssl"}),
+                         "rsa_signing", '"libcrypto", "wolfssl"')

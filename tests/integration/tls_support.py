@@ -186,3 +186,21 @@ def tls_with_split_client_hello(port, ctx, first_part=None, pause=0.0, server_ho
     finally:
         raw.close()
 
+
+def gnutls_starttls_both_versions(port, ca, name="mx.sluice.test"):
+    """gnutls-cli STARTTLS once with TLS 1.2 and once with 1.3, GnuTLS's own code checking the
+    certificate and the handshake's signature; asserts both complete and QUIT gets its 221."""
+    need("gnutls-cli")
+    for priority in ("NORMAL:-VERS-ALL:+VERS-TLS1.2", "NORMAL:-VERS-ALL:+VERS-TLS1.3"):
+        p = subprocess.run(["gnutls-cli", "--starttls-proto=smtp", "--port", str(port), "--x509cafile", str(ca),
+                            "--verify-hostname", name, "--priority", priority, "127.0.0.1"],
+                           input=b"QUIT\r\n", capture_output=True, timeout=30 * SLOW)
+        out = p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
+        assert "Handshake was completed" in out and "221 2.0.0" in out, (priority, out)
+
+
+def assert_start_refused(sluice, tables, *words):
+    """Sluice started with `tables` exits non-zero, its log naming every one of `words`."""
+    gw = sluice.start(wait=False, **tables)
+    assert gw.proc.wait(timeout=10 * SLOW) != 0
+    assert all(w in gw.log() for w in words), gw.log()
