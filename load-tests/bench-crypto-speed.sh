@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench-crypto-speed.sh — microseconds per public-key operation of a server's
+# bench-crypto-speed.sh — CPU microseconds per public-key operation of a server's
 # TLS handshake, Debian's wolfSSL beside OpenSSL's libcrypto on this machine:
 # what docs/tls.md "Who signs with the certificate's key" rests on. Builds two
 # small programs (load-tests/crypto_speed/) into a temporary folder, runs

@@ -16,6 +16,7 @@ namespace {
 std::size_t finish(bool ok, std::size_t len) {
   auto& counters = metrics::tls_counters();
   metrics::TlsCounters::add(ok ? counters.ecdsa_signatures_libcrypto : counters.ecdsa_signature_failures);
+  if (!ok) libcrypto_keys::forget_errors();
   return ok ? len : 0;
 }
 
@@ -25,8 +26,7 @@ std::size_t sign_digest(std::span<const std::uint8_t> key_der, std::span<const s
                         std::span<std::uint8_t> out) {
   EVP_PKEY* key = libcrypto_keys::parsed(key_der, EVP_PKEY_EC);
   if (!key || digest.empty()) return finish(false, 0);
-  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(key, nullptr),
-                                                                  &EVP_PKEY_CTX_free);
+  libcrypto_keys::PkeyCtx ctx(EVP_PKEY_CTX_new(key, nullptr));
   // libcrypto refuses to write into a buffer shorter than the largest
   // signature the curve allows, even when this one would fit: a buffer
   // wolfSSL sized for the key always is that large.

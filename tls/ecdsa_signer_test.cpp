@@ -3,6 +3,7 @@
 // longer than the curve, and the refusals. The handshakes that use it are in
 // tests/integration/test_tls_ecdsa_signing.py.
 #include "tls/ecdsa_signer.hpp"
+#include "tls/rsa_signer.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -100,6 +101,33 @@ TEST(EcdsaSigner, Refusals) {
   EXPECT_EQ(made.load(), made_before);
   EXPECT_FALSE(sign(der_of(ec.get(), false), d).empty());
   EXPECT_EQ(made.load() - made_before, 1u);
+}
+
+TEST(EcdsaSigner, TheRoomWolfSslLeavesIsExactlyEnough) {
+  // TLS 1.2 gives the callback wc_ecc_sig_size(): the curve's largest DER
+  // signature, which is also the least libcrypto accepts.
+  struct Case {
+    const char* curve;
+    std::size_t largest;
+  };
+  for (const Case c : {Case{"P-256", 72}, Case{"P-384", 104}, Case{"P-521", 139}}) {
+    Pkey k(EVP_EC_gen(c.curve), &EVP_PKEY_free);
+    ASSERT_TRUE(k);
+    const Bytes der = der_of(k.get(), false), d = digest(EVP_sha256(), "m");
+    EXPECT_FALSE(sign(der, d, c.largest).empty()) << c.curve;
+    EXPECT_TRUE(sign(der, d, c.largest - 1).empty()) << c.curve;
+  }
+}
+
+TEST(EcdsaSigner, AKeyParsedForOneSignerIsNotUsedByTheOther) {
+  // The thread's key list holds RSA and EC keys together; a hit must still
+  // check the type.
+  Pkey ec(EVP_EC_gen("P-256"), &EVP_PKEY_free);
+  const Bytes der = der_of(ec.get(), true);
+  ASSERT_FALSE(sign(der, digest(EVP_sha256(), "m")).empty());  // now in the list
+  Bytes sig(256);
+  EXPECT_EQ(rsa_signer::sign_pkcs1(der, digest(EVP_sha256(), "m"), sig), 0u);
+  EXPECT_FALSE(sign(der, digest(EVP_sha256(), "m")).empty());  // and still there for ECDSA
 }
 
 TEST(EcdsaSigner, KeyFileCheck) {

@@ -1,6 +1,8 @@
 // libcrypto_keys.cpp — tls/libcrypto_keys.hpp. OpenSSL's headers only.
 #include "tls/libcrypto_keys.hpp"
 
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include <algorithm>
@@ -19,8 +21,24 @@ struct PkeyFree {
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
 struct ParsedKey {
-  std::vector<std::uint8_t> der;
+  std::vector<std::uint8_t> der;  // private key bytes: wiped when the entry goes
   Pkey key;
+  ParsedKey(std::span<const std::uint8_t> d, Pkey k) : der(d.begin(), d.end()), key(std::move(k)) {}
+  // A move takes the other's buffer (std::vector leaves it empty), so key
+  // bytes are only ever freed through wipe().
+  ParsedKey(ParsedKey&&) noexcept = default;
+  ParsedKey& operator=(ParsedKey&& other) noexcept {
+    if (this != &other) {
+      wipe();
+      der = std::move(other.der);
+      key = std::move(other.key);
+    }
+    return *this;
+  }
+  ~ParsedKey() { wipe(); }
+  void wipe() {
+    if (!der.empty()) OPENSSL_cleanse(der.data(), der.size());
+  }
 };
 
 }  // namespace
@@ -37,9 +55,11 @@ EVP_PKEY* parsed(std::span<const std::uint8_t> der, int type) {
   Pkey key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size())));
   if (!key || EVP_PKEY_get_base_id(key.get()) != type) return nullptr;
   if (keys.size() == kKeysPerThread) keys.pop_back();
-  keys.insert(keys.begin(), ParsedKey{std::vector<std::uint8_t>(der.begin(), der.end()), std::move(key)});
+  keys.insert(keys.begin(), ParsedKey(der, std::move(key)));
   return keys.front().key.get();
 }
+
+void forget_errors() { ERR_clear_error(); }
 
 std::string check_key_file(const std::string& path, int type, const char* what) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -23,8 +24,21 @@ namespace sluice::tls::libcrypto_keys {
 // workers, and no key is parsed once per handshake.
 EVP_PKEY* parsed(std::span<const std::uint8_t> der, int type);
 
-// How many keys a thread keeps; the least recently used goes first.
-constexpr std::size_t kKeysPerThread = 8;
+// How many keys a thread keeps; the least recently used goes first. RSA and
+// EC keys share the list: 16 covers a dual-certificate listener's two keys,
+// several listeners' own, and the old ones kept for a while after reloads.
+constexpr std::size_t kKeysPerThread = 16;
+
+// A signing context on a key from parsed(); it holds its own reference.
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
+using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
+
+// After a failed libcrypto call: empties the thread's OpenSSL error queue,
+// which would otherwise grow with each failure and be blamed on the next
+// caller.
+void forget_errors();
 
 // At config time: can libcrypto use the PEM key in `path`, and is it of
 // `type`? "" when it can, else why not (`what` names the type: "an RSA key").

@@ -14,16 +14,14 @@ namespace sluice::tls::rsa_signer {
 
 namespace {
 
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
+using libcrypto_keys::PkeyCtx;
 
 EVP_PKEY* parsed(std::span<const std::uint8_t> der) { return libcrypto_keys::parsed(der, EVP_PKEY_RSA); }
 
 std::size_t finish(bool ok, std::size_t len) {
   auto& counters = metrics::tls_counters();
   metrics::TlsCounters::add(ok ? counters.rsa_signatures_libcrypto : counters.rsa_signature_failures);
+  if (!ok) libcrypto_keys::forget_errors();
   return ok ? len : 0;
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "metrics/tls_counters.hpp"
+#include "tls/libcrypto_keys.hpp"
 #include "tls/libcrypto_test_keys.hpp"
 
 namespace sluice::tls {
@@ -117,7 +118,7 @@ TEST(RsaSigner, MoreKeysThanTheThreadKeepsStillSignWithTheirOwnKey) {
   // More keys than a thread keeps parsed: each signature must still come
   // from the key it was asked for, after the first ones were dropped.
   std::vector<Key> keys;
-  for (int i = 0; i < 10; ++i) keys.push_back(make_key(1024));
+  for (std::size_t i = 0; i < libcrypto_keys::kKeysPerThread + 2; ++i) keys.push_back(make_key(1024));
   const Bytes di = digest_info(sha256("m"));
   for (int round = 0; round < 2; ++round)
     for (const Key& k : keys) {

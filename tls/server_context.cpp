@@ -170,7 +170,9 @@ void sign_rsa_with_libcrypto(WOLFSSL_CTX* ctx) {
 }
 
 // `in` is the digest wolfSSL has made of what TLS signs; `*out_len` the room
-// it left, the key's largest signature.
+// it left: in TLS 1.2 exactly the key's largest DER signature
+// (wc_ecc_sig_size, which libcrypto needs at least), in TLS 1.3 the rest of
+// the record buffer, more than that.
 int ecdsa_sign(WOLFSSL* /*ssl*/, const unsigned char* in, unsigned int in_len, unsigned char* out, word32* out_len,
                const unsigned char* key_der, unsigned int key_len, void* /*ctx*/) {
   const std::size_t n = ecdsa_signer::sign_digest({key_der, key_len}, {in, in_len}, {out, *out_len});

@@ -37,11 +37,12 @@ class Pki:
         self.index.write_text("")
 
     def leaf(self, name, kind="rsa", tag=None):
-        """(cert path, key path) for CN=name with a subjectAltName; kind rsa (2048), ec (P-256), ec384 (P-384) or ed25519."""
+        """(cert path, key path) for CN=name with a subjectAltName; kind rsa (2048), ec (P-256), ec384 (P-384), ec521 (P-521) or ed25519."""
         tag = tag or f"{name}-{kind}"
         key, csr, cert = (self.dir / f"{tag}.{ext}" for ext in ("key", "csr", "pem"))
         newkey = {"rsa": ["-newkey", "rsa:2048"], "ec": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
                   "ec384": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+                  "ec521": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521"],
                   "ed25519": ["-newkey", "ed25519"]}[kind]
         run(["openssl", "req", *newkey, "-nodes", "-keyout", key, "-out", csr, "-subj", f"/CN={name}"])
         ext = self.dir / f"{tag}.ext"
