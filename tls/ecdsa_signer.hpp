@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace sluice::tls::ecdsa_signer {
 
@@ -33,5 +34,8 @@ std::size_t sign_digest(std::span<const std::uint8_t> key_der, std::span<const s
 // At config time: can libcrypto use the PEM key in `path` for these
 // signatures? "" when it can, else why not.
 std::string check_key_file(const std::string& path);
+// The same on the file's bytes, read once by the caller for wolfSSL too
+// (`path` names it in the reason).
+std::string check_key_pem(std::string_view pem, const std::string& path);
 
 }  // namespace sluice::tls::ecdsa_signer

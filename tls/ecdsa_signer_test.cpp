@@ -139,5 +139,20 @@ TEST(EcdsaSigner, KeyFileCheck) {
   EXPECT_NE(ecdsa_signer::check_key_file("/nonexistent/key.pem").find("cannot open"), std::string::npos);
 }
 
+TEST(EcdsaSigner, KeyCheckOnTheBytesWolfSslLoads) {
+  // The server reads a key file once and checks those bytes (tls/server_context.cpp).
+  Pkey ec(EVP_EC_gen("P-256"), &EVP_PKEY_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> mem(BIO_new(BIO_s_mem()), &BIO_free);
+  ASSERT_TRUE(PEM_write_bio_PrivateKey(mem.get(), ec.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1);
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(mem.get(), &data);
+  const std::string pem(data, static_cast<std::size_t>(n));
+  EXPECT_EQ(ecdsa_signer::check_key_pem(pem, "k.pem"), "");
+  EXPECT_NE(rsa_signer::check_key_pem(pem, "k.pem").find("k.pem is not an RSA key"), std::string::npos);
+  EXPECT_NE(ecdsa_signer::check_key_pem(pem.substr(0, pem.size() / 2), "k.pem").find("cannot read"),
+            std::string::npos);
+  EXPECT_NE(ecdsa_signer::check_key_pem("", "k.pem").find("cannot read"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sluice::tls

@@ -6,7 +6,8 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
-#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -61,14 +62,26 @@ EVP_PKEY* parsed(std::span<const std::uint8_t> der, int type) {
 
 void forget_errors() { ERR_clear_error(); }
 
-std::string check_key_file(const std::string& path, int type, const char* what) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) return "cannot open " + path;
+std::string check_key_pem(std::string_view pem, const std::string& path, int type, const char* what) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
   // No passphrase callback: an encrypted key is refused, as wolfSSL refuses it.
-  Pkey key(PEM_read_PrivateKey(f.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr));
-  if (!key) return "libcrypto cannot read the private key " + path;
+  Pkey key(in ? PEM_read_bio_PrivateKey(in.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr)
+              : nullptr);
+  if (!key) {
+    forget_errors();
+    return "libcrypto cannot read the private key " + path;
+  }
   if (EVP_PKEY_get_base_id(key.get()) != type) return path + " is not " + what;
   return "";
+}
+
+std::string check_key_file(const std::string& path, int type, const char* what) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return "cannot open " + path;
+  std::string pem((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string why = check_key_pem(pem, path, type, what);
+  OPENSSL_cleanse(pem.data(), pem.size());
+  return why;
 }
 
 }  // namespace sluice::tls::libcrypto_keys

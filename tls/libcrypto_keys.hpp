@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace sluice::tls::libcrypto_keys {
 
@@ -40,8 +41,13 @@ using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 // caller.
 void forget_errors();
 
-// At config time: can libcrypto use the PEM key in `path`, and is it of
-// `type`? "" when it can, else why not (`what` names the type: "an RSA key").
+// At config time: can libcrypto use the PEM key `pem` (the bytes of the file
+// `path`, read once for wolfSSL and for this check, so both see the same
+// key), and is it of `type`? "" when it can, else why not (`what` names the
+// type: "an RSA key").
+std::string check_key_pem(std::string_view pem, const std::string& path, int type, const char* what);
+
+// The same on the file itself.
 std::string check_key_file(const std::string& path, int type, const char* what);
 
 }  // namespace sluice::tls::libcrypto_keys

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace sluice::tls::rsa_signer {
 
@@ -44,5 +45,8 @@ std::size_t sign_pss(std::span<const std::uint8_t> key_der, PssHash hash, std::s
 // At config time: can libcrypto use the PEM key in `path` for these
 // signatures? "" when it can, else why not.
 std::string check_key_file(const std::string& path);
+// The same on the file's bytes, read once by the caller for wolfSSL too
+// (`path` names it in the reason).
+std::string check_key_pem(std::string_view pem, const std::string& path);
 
 }  // namespace sluice::tls::rsa_signer

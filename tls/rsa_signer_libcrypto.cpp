@@ -69,4 +69,8 @@ std::string check_key_file(const std::string& path) {
   return libcrypto_keys::check_key_file(path, EVP_PKEY_RSA, "an RSA key");
 }
 
+std::string check_key_pem(std::string_view pem, const std::string& path) {
+  return libcrypto_keys::check_key_pem(pem, path, EVP_PKEY_RSA, "an RSA key");
+}
+
 }  // namespace sluice::tls::rsa_signer

@@ -6,6 +6,8 @@
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/rsa.h>
 
+#include <string.h>  // explicit_bzero
+
 #include <algorithm>
 #include <cstring>
 #include <ctime>
@@ -13,6 +15,7 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <string_view>
 
 #include "gateway/log.hpp"
 #include "metrics/tls_counters.hpp"
@@ -187,15 +190,15 @@ int ecdsa_sign(WOLFSSL* /*ssl*/, const unsigned char* in, unsigned int in_len, u
 // first handshake), wolfSSL for the rest (Ed25519, Ed448).
 struct Signing {
   void (*install)(WOLFSSL_CTX*) = nullptr;  // null: wolfSSL signs
-  std::string (*check_key_file)(const std::string&) = nullptr;
+  std::string (*check_key_pem)(std::string_view, const std::string&) = nullptr;
   const char* setting = "";
 };
 
 Signing signing_for(int key_type, const gateway::TlsConfig& tls) {
   if (key_type == RSAk && tls.rsa_signing == gateway::Signer::libcrypto)
-    return {sign_rsa_with_libcrypto, rsa_signer::check_key_file, "tls.rsa_signing"};
+    return {sign_rsa_with_libcrypto, rsa_signer::check_key_pem, "tls.rsa_signing"};
   if (key_type == ECDSAk && tls.ecdsa_signing == gateway::Signer::libcrypto)
-    return {[](WOLFSSL_CTX* ctx) { wolfSSL_CTX_SetEccSignCb(ctx, ecdsa_sign); }, ecdsa_signer::check_key_file,
+    return {[](WOLFSSL_CTX* ctx) { wolfSSL_CTX_SetEccSignCb(ctx, ecdsa_sign); }, ecdsa_signer::check_key_pem,
             "tls.ecdsa_signing"};
   return {};
 }
@@ -234,10 +237,24 @@ namespace {
 // verify goes on as any client would, without the relay permission.
 int accept_any_client_certificate(int /*preverify*/, WOLFSSL_X509_STORE_CTX* /*store*/) { return 1; }
 
+// A certificate's key file, read once: both contexts of a certificate and
+// the libcrypto check get the same bytes, even if the file is replaced
+// meanwhile. Wiped when it goes out of scope.
+struct KeyFileBytes {
+  std::string pem;
+  bool read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    pem.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return !in.bad();
+  }
+  ~KeyFileBytes() { explicit_bzero(pem.data(), pem.size()); }
+};
+
 // A wolfSSL context for one certificate with the listener's versions,
 // ciphers and tickets; nullptr with `error` naming the file.
-WOLFSSL_CTX* make_ctx(const gateway::TlsCertificateConfig& cc, const gateway::TlsConfig& tls, TicketKeys* keys,
-                      const std::string& where, std::string& error) {
+WOLFSSL_CTX* make_ctx(const gateway::TlsCertificateConfig& cc, std::string_view key_pem,
+                      const gateway::TlsConfig& tls, TicketKeys* keys, const std::string& where, std::string& error) {
   WOLFSSL_CTX* ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
   if (!ctx) {
     error = where + "cannot create a TLS context";
@@ -260,7 +277,8 @@ WOLFSSL_CTX* make_ctx(const gateway::TlsCertificateConfig& cc, const gateway::Tl
     return fail("tls.ciphers: no usable cipher in \"" + tls.ciphers + "\"");
   if (wolfSSL_CTX_use_certificate_chain_file(ctx, cc.cert.c_str()) != WOLFSSL_SUCCESS)
     return fail("cannot load the certificate chain " + cc.cert + " (missing, unreadable or not PEM)");
-  if (wolfSSL_CTX_use_PrivateKey_file(ctx, cc.key.c_str(), WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS)
+  if (wolfSSL_CTX_use_PrivateKey_buffer(ctx, reinterpret_cast<const unsigned char*>(key_pem.data()),
+                                       static_cast<long>(key_pem.size()), WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS)
     return fail("cannot load the private key " + cc.key + " (missing, unreadable or not PEM)");
   if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS)
     return fail("the key " + cc.key + " does not match the certificate " + cc.cert);
@@ -303,21 +321,26 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
   for (const auto& cc : certs) {
     auto cert = std::make_unique<Certificate>();
     cert->config = cc;
-    cert->ctx = make_ctx(cc, tls, sc->keys_.get(), where, error);
+    KeyFileBytes key;
+    if (!key.read(cc.key)) {
+      error = where + "cannot load the private key " + cc.key + " (missing, unreadable or not PEM)";
+      return nullptr;
+    }
+    cert->ctx = make_ctx(cc, key.pem, tls, sc->keys_.get(), where, error);
     if (!cert->ctx) return nullptr;
     WOLFSSL_X509* leaf = wolfSSL_CTX_get0_certificate(cert->ctx);
     const int key_type = leaf ? wolfSSL_X509_get_pubkey_type(leaf) : 0;
     cert->ecdsa = key_type == ECDSAk;
     const Signing signing = signing_for(key_type, tls);
     if (signing.install) {
-      if (const std::string why = signing.check_key_file(cc.key); !why.empty()) {
+      if (const std::string why = signing.check_key_pem(key.pem, cc.key); !why.empty()) {
         error = where + why + " (" + signing.setting + " = \"libcrypto\")";
         return nullptr;
       }
       signing.install(cert->ctx);
     }
     if (!cc.ocsp.empty()) {
-      cert->ctx_ocsp = make_ctx(cc, tls, sc->keys_.get(), where, error);
+      cert->ctx_ocsp = make_ctx(cc, key.pem, tls, sc->keys_.get(), where, error);
       if (!cert->ctx_ocsp) return nullptr;
       // wolfSSL checks a staple before sending it, and needs the leaf's
       // issuer for that: the certificates after the leaf in the chain file.
