@@ -28,7 +28,8 @@ void register_tls_collector(Registry& registry) {
   struct Children {
     Counter* full[kTlsVersions];
     Counter* resumed[kTlsVersions];
-    Counter *error, *timeout, *busy, *issued, *offered, *refused, *stapled, *stale, *discarded, *signed_ok, *sign_failed, *ecdsa_signed_ok, *ecdsa_sign_failed;
+    Counter *error, *timeout, *busy, *issued, *offered, *refused, *stapled, *stale, *discarded;
+    Counter *rsa_signed, *rsa_sign_failed, *ecdsa_signed, *ecdsa_sign_failed;
   } c{{&handshakes.with({"1.2", "full"}), &handshakes.with({"1.3", "full"})},
       {&handshakes.with({"1.2", "resumed"}), &handshakes.with({"1.3", "resumed"})},
       &failures.with({"error"}),
@@ -60,9 +61,9 @@ void register_tls_collector(Registry& registry) {
     c.stapled->set(get(t.ocsp_lookups));
     c.stale->set(get(t.ocsp_stale_skipped));
     c.discarded->set(get(t.starttls_plaintext_discarded));
-    c.signed_ok->set(get(t.rsa_signatures_libcrypto));
-    c.sign_failed->set(get(t.rsa_signature_failures));
-    c.ecdsa_signed_ok->set(get(t.ecdsa_signatures_libcrypto));
+    c.rsa_signed->set(get(t.rsa_signatures_libcrypto));
+    c.rsa_sign_failed->set(get(t.rsa_signature_failures));
+    c.ecdsa_signed->set(get(t.ecdsa_signatures_libcrypto));
     c.ecdsa_sign_failed->set(get(t.ecdsa_signature_failures));
   });
 }

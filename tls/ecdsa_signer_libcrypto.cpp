@@ -39,10 +39,6 @@ std::size_t sign_digest(std::span<const std::uint8_t> key_der, std::span<const s
   return finish(ok, len);
 }
 
-std::string check_key_file(const std::string& path) {
-  return libcrypto_keys::check_key_file(path, EVP_PKEY_EC, "an EC key");
-}
-
 std::string check_key_pem(std::string_view pem, const std::string& path) {
   return libcrypto_keys::check_key_pem(pem, path, EVP_PKEY_EC, "an EC key");
 }

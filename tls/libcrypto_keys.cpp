@@ -6,8 +6,6 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -73,15 +71,6 @@ std::string check_key_pem(std::string_view pem, const std::string& path, int typ
   }
   if (EVP_PKEY_get_base_id(key.get()) != type) return path + " is not " + what;
   return "";
-}
-
-std::string check_key_file(const std::string& path, int type, const char* what) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return "cannot open " + path;
-  std::string pem((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::string why = check_key_pem(pem, path, type, what);
-  OPENSSL_cleanse(pem.data(), pem.size());
-  return why;
 }
 
 }  // namespace sluice::tls::libcrypto_keys

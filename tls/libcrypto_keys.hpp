@@ -47,7 +47,4 @@ void forget_errors();
 // type: "an RSA key").
 std::string check_key_pem(std::string_view pem, const std::string& path, int type, const char* what);
 
-// The same on the file itself.
-std::string check_key_file(const std::string& path, int type, const char* what);
-
 }  // namespace sluice::tls::libcrypto_keys

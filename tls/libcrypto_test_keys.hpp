@@ -1,6 +1,6 @@
 // libcrypto_test_keys.hpp — for the signer tests (tls/*_signer_test.cpp):
-// a libcrypto key as the DER bytes wolfSSL would hand a signer, and as a PEM
-// file for the key-file checks. Test code only; OpenSSL's headers only.
+// a libcrypto key as the DER bytes wolfSSL would hand a signer, and as the
+// PEM bytes of a key file for the key checks. Test code only; OpenSSL's headers only.
 #pragma once
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -8,7 +8,6 @@
 #include <openssl/x509.h>
 
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,12 +34,13 @@ inline Bytes der_of(EVP_PKEY* k, bool pkcs8) {
   return out;
 }
 
-// The key as an unencrypted PEM file in the test's temporary folder.
-inline std::string pem_file(EVP_PKEY* k, const std::string& name) {
-  const std::string path = ::testing::TempDir() + name;
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
-  EXPECT_TRUE(f && PEM_write_PrivateKey(f.get(), k, nullptr, nullptr, 0, nullptr, nullptr) == 1);
-  return path;
+// The key as an unencrypted PEM key file's bytes.
+inline std::string pem_of(EVP_PKEY* k) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> mem(BIO_new(BIO_s_mem()), &BIO_free);
+  EXPECT_TRUE(mem && PEM_write_bio_PrivateKey(mem.get(), k, nullptr, nullptr, 0, nullptr, nullptr) == 1);
+  char* data = nullptr;
+  const long n = mem ? BIO_get_mem_data(mem.get(), &data) : 0;
+  return std::string(data ? data : "", static_cast<std::size_t>(n > 0 ? n : 0));
 }
 
 }  // namespace sluice::tls::test_keys

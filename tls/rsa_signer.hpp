@@ -42,11 +42,9 @@ std::size_t sign_pkcs1(std::span<const std::uint8_t> key_der, std::span<const st
 std::size_t sign_pss(std::span<const std::uint8_t> key_der, PssHash hash, std::span<const std::uint8_t> digest,
                      std::span<std::uint8_t> out);
 
-// At config time: can libcrypto use the PEM key in `path` for these
+// At config time: can libcrypto use the PEM key `pem` (the bytes of the key
+// file `path`, which the caller read once for wolfSSL too) for these
 // signatures? "" when it can, else why not.
-std::string check_key_file(const std::string& path);
-// The same on the file's bytes, read once by the caller for wolfSSL too
-// (`path` names it in the reason).
 std::string check_key_pem(std::string_view pem, const std::string& path);
 
 }  // namespace sluice::tls::rsa_signer

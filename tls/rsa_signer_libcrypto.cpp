@@ -65,10 +65,6 @@ std::size_t sign_pss(std::span<const std::uint8_t> key_der, PssHash hash, std::s
   return finish(ok, len);
 }
 
-std::string check_key_file(const std::string& path) {
-  return libcrypto_keys::check_key_file(path, EVP_PKEY_RSA, "an RSA key");
-}
-
 std::string check_key_pem(std::string_view pem, const std::string& path) {
   return libcrypto_keys::check_key_pem(pem, path, EVP_PKEY_RSA, "an RSA key");
 }

@@ -10,7 +10,6 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include <cstdio>
 #include <string>
 #include <memory>
 #include <vector>
@@ -24,7 +23,7 @@ namespace {
 
 using Bytes = test_keys::Bytes;
 using test_keys::der_of;
-using test_keys::pem_file;
+using test_keys::pem_of;
 
 struct Key {
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey{nullptr, &EVP_PKEY_free};
@@ -129,17 +128,11 @@ TEST(RsaSigner, MoreKeysThanTheThreadKeepsStillSignWithTheirOwnKey) {
     }
 }
 
-TEST(RsaSigner, KeyFileCheck) {
-  EXPECT_EQ(rsa_signer::check_key_file(pem_file(key2048().pkey.get(), "rsa_signer_rsa.pem")), "");
+TEST(RsaSigner, KeyCheck) {
+  EXPECT_EQ(rsa_signer::check_key_pem(pem_of(key2048().pkey.get()), "k.pem"), "");
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> ec(EVP_EC_gen("P-256"), &EVP_PKEY_free);
-  EXPECT_NE(rsa_signer::check_key_file(pem_file(ec.get(), "rsa_signer_ec.pem")).find("is not an RSA key"),
-            std::string::npos);
-  EXPECT_NE(rsa_signer::check_key_file("/nonexistent/key.pem").find("cannot open"), std::string::npos);
-  const std::string junk = ::testing::TempDir() + "rsa_signer_junk.pem";
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(junk.c_str(), "wb"), &std::fclose);
-  std::fputs("not a key\n", f.get());
-  f.reset();
-  EXPECT_NE(rsa_signer::check_key_file(junk).find("cannot read"), std::string::npos);
+  EXPECT_NE(rsa_signer::check_key_pem(pem_of(ec.get()), "k.pem").find("k.pem is not an RSA key"), std::string::npos);
+  EXPECT_NE(rsa_signer::check_key_pem("not a key\n", "k.pem").find("cannot read"), std::string::npos);
 }
 
 }  // namespace

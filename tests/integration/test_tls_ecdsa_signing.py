@@ -5,8 +5,8 @@ themselves: openssl s_client with each ECDSA signature algorithm TLS 1.2 and
 /metrics shows who signed, and that a resumed session signs nothing."""
 import pytest
 
-from test_metrics import parse, scrape, value
-from tls_support import Pki, assert_start_refused, gnutls_starttls_both_versions, run, s_client, tls_tables
+from tls_support import (Pki, assert_start_refused, gnutls_starttls_both_versions, run, s_client, sigalg_handshake,
+                         signed_by_libcrypto, tls_tables)
 
 
 @pytest.fixture(scope="module")
@@ -20,18 +20,6 @@ def pki(tmp_path_factory):
     run(["openssl", "ec", "-in", p.p256[1], "-out", p.p256_sec1])
     assert b"BEGIN EC PRIVATE KEY" in p.p256_sec1.read_bytes()
     return p
-
-
-def signed_by_libcrypto(gw, result="ok", key="ecdsa"):
-    return value(parse(scrape(gw)), "sluice_tls_libcrypto_signatures_total", key=key, result=result)
-
-
-def handshake(gw, pki, version, sigalg, *more):
-    out = s_client(gw.port, f"-tls1_{version[-1]}", "-sigalgs", sigalg, "-CAfile", str(pki.ca),
-                   "-servername", "mx.sluice.test", *more, data=b"EHLO c.test\r\nQUIT\r\n")
-    assert "Verify return code: 0 (ok)" in out and "221 2.0.0" in out, (sigalg, out)
-    return out
-
 
 # (key, TLS version, the one signature algorithm the client offers, the digest s_client reports).
 # TLS 1.3 ties the hash to the curve; TLS 1.2 lets the client ask any hash of any curve's key,
@@ -59,24 +47,25 @@ KEYS = {"p256": (lambda p: p.p256, "p256"), "p256_sec1": (lambda p: (p.p256[0], 
 def test_libcrypto_signs_every_ecdsa_signature_algorithm(sluice, pki, key_name):
     files, curve = KEYS[key_name]
     gw = sluice.start(**tls_tables([(*files(pki), ["mx.sluice.test"], {})]))
-    assert signed_by_libcrypto(gw) == 0
+    assert signed_by_libcrypto(gw, "ecdsa") == 0
     cases = [c for c in SIGALGS if c[0] == curve]
     for n, (_, version, sigalg, digest) in enumerate(cases, start=1):
-        out = handshake(gw, pki, version, sigalg)
+        out = sigalg_handshake(gw.port, pki.ca, version, sigalg)
         assert "Peer signature type: ECDSA" in out and f"Peer signing digest: {digest}" in out, (sigalg, out)
-        assert signed_by_libcrypto(gw) == n, sigalg
-    assert signed_by_libcrypto(gw, "failed") == 0
-    assert signed_by_libcrypto(gw, key="rsa") == 0
+        assert signed_by_libcrypto(gw, "ecdsa") == n, sigalg
+    assert signed_by_libcrypto(gw, "ecdsa", "failed") == 0
+    assert signed_by_libcrypto(gw, "rsa") == 0
 
 
 @pytest.mark.parametrize("version", ["1.2", "1.3"])
 def test_a_resumed_session_signs_nothing(sluice, pki, tmp_path, version):
     gw = sluice.start(**tls_tables([(*pki.p256, ["mx.sluice.test"], {})]))
     sess = tmp_path / "sess.pem"
-    assert "New," in handshake(gw, pki, version, "ecdsa_secp256r1_sha256", "-sess_out", str(sess))
-    assert signed_by_libcrypto(gw) == 1
-    assert "Reused," in handshake(gw, pki, version, "ecdsa_secp256r1_sha256", "-sess_in", str(sess))
-    assert signed_by_libcrypto(gw) == 1
+    sigalg = "ecdsa_secp256r1_sha256"
+    assert "New," in sigalg_handshake(gw.port, pki.ca, version, sigalg, "-sess_out", str(sess))
+    assert signed_by_libcrypto(gw, "ecdsa") == 1
+    assert "Reused," in sigalg_handshake(gw.port, pki.ca, version, sigalg, "-sess_in", str(sess))
+    assert signed_by_libcrypto(gw, "ecdsa") == 1
 
 
 def test_the_stapling_context_signs_with_libcrypto_too(sluice, pki, tmp_path):
@@ -87,24 +76,24 @@ def test_the_stapling_context_signs_with_libcrypto_too(sluice, pki, tmp_path):
     der = pki.ocsp_response(pki.p256[0], tmp_path / "mx.ocsp", days=1)
     gw = sluice.start(**tls_tables([(chain, pki.p256[1], ["mx.sluice.test"], {"ocsp": str(der)})]))
     for n, version in enumerate(("1.2", "1.3"), start=1):
-        out = handshake(gw, pki, version, "ecdsa_secp256r1_sha256", "-status")
+        out = sigalg_handshake(gw.port, pki.ca, version, "ecdsa_secp256r1_sha256", "-status")
         assert "Cert Status: good" in out, out
-        assert signed_by_libcrypto(gw) == n
-    handshake(gw, pki, "1.3", "ecdsa_secp256r1_sha256")  # no status asked
-    assert signed_by_libcrypto(gw) == 3
+        assert signed_by_libcrypto(gw, "ecdsa") == n
+    sigalg_handshake(gw.port, pki.ca, "1.3", "ecdsa_secp256r1_sha256")  # no status asked
+    assert signed_by_libcrypto(gw, "ecdsa") == 3
 
 
 def test_wolfssl_signs_when_asked(sluice, pki):
     gw = sluice.start(**tls_tables([(*pki.p256, ["mx.sluice.test"], {})], tls={"ecdsa_signing": "wolfssl"}))
-    handshake(gw, pki, "1.2", "ecdsa_secp256r1_sha256")
-    handshake(gw, pki, "1.3", "ecdsa_secp256r1_sha256")
-    assert signed_by_libcrypto(gw) == 0
+    sigalg_handshake(gw.port, pki.ca, "1.2", "ecdsa_secp256r1_sha256")
+    sigalg_handshake(gw.port, pki.ca, "1.3", "ecdsa_secp256r1_sha256")
+    assert signed_by_libcrypto(gw, "ecdsa") == 0
 
 
 def test_gnutls_cli_verifies_libcrypto_signatures(sluice, pki):
     gw = sluice.start(**tls_tables([(*pki.p256, ["mx.sluice.test"], {})]))
     gnutls_starttls_both_versions(gw.port, pki.ca)  # GnuTLS's own ECDSA code checks each signature
-    assert signed_by_libcrypto(gw) == 2
+    assert signed_by_libcrypto(gw, "ecdsa") == 2
 
 
 def test_unknown_signer_is_a_config_error(sluice, pki):

@@ -4,8 +4,8 @@ themselves: openssl s_client with each PKCS#1 v1.5 and RSA-PSS signature
 algorithm of TLS 1.2 and 1.3, and gnutls-cli; /metrics shows who signed."""
 import pytest
 
-from test_metrics import parse, scrape, value
-from tls_support import Pki, assert_start_refused, gnutls_starttls_both_versions, run, s_client, tls_tables
+from tls_support import (Pki, assert_start_refused, gnutls_starttls_both_versions, run, s_client, sigalg_handshake,
+                         signed_by_libcrypto, tls_tables)
 
 
 @pytest.fixture(scope="module")
@@ -17,18 +17,6 @@ def pki(tmp_path_factory):
     run(["openssl", "rsa", "-in", p.rsa[1], "-traditional", "-out", p.rsa_traditional])
     assert b"BEGIN RSA PRIVATE KEY" in p.rsa_traditional.read_bytes()
     return p
-
-
-def signed_by_libcrypto(gw, result="ok", key="rsa"):
-    return value(parse(scrape(gw)), "sluice_tls_libcrypto_signatures_total", key=key, result=result)
-
-
-def handshake(gw, pki, version, sigalg):
-    out = s_client(gw.port, f"-tls1_{version[-1]}", "-sigalgs", sigalg, "-CAfile", str(pki.ca),
-                   "-servername", "mx.sluice.test", data=b"EHLO c.test\r\nQUIT\r\n")
-    assert "Verify return code: 0 (ok)" in out and "221 2.0.0" in out, out
-    return out
-
 
 # (TLS version, the one signature algorithm the client offers, what s_client then reports)
 SIGALGS = [
@@ -47,19 +35,19 @@ SIGALGS = [
 def test_libcrypto_signs_every_rsa_signature_algorithm(sluice, pki, key_format):
     key = pki.rsa[1] if key_format == "pkcs8" else pki.rsa_traditional
     gw = sluice.start(**tls_tables([(pki.rsa[0], key, ["mx.sluice.test"], {})]))
-    assert signed_by_libcrypto(gw) == 0
+    assert signed_by_libcrypto(gw, "rsa") == 0
     for n, (version, sigalg, kind, digest) in enumerate(SIGALGS, start=1):
-        out = handshake(gw, pki, version, sigalg)
+        out = sigalg_handshake(gw.port, pki.ca, version, sigalg)
         assert f"Peer signature type: {kind}" in out and f"Peer signing digest: {digest}" in out, (sigalg, out)
-        assert signed_by_libcrypto(gw) == n, sigalg
-    assert signed_by_libcrypto(gw, "failed") == 0
+        assert signed_by_libcrypto(gw, "rsa") == n, sigalg
+    assert signed_by_libcrypto(gw, "rsa", "failed") == 0
 
 
 def test_wolfssl_signs_when_asked(sluice, pki):
     gw = sluice.start(**tls_tables([(*pki.rsa, ["mx.sluice.test"], {})], tls={"rsa_signing": "wolfssl"}))
-    handshake(gw, pki, "1.2", "rsa_pkcs1_sha256")
-    handshake(gw, pki, "1.3", "rsa_pss_rsae_sha256")
-    assert signed_by_libcrypto(gw) == 0
+    sigalg_handshake(gw.port, pki.ca, "1.2", "rsa_pkcs1_sha256")
+    sigalg_handshake(gw.port, pki.ca, "1.3", "rsa_pss_rsae_sha256")
+    assert signed_by_libcrypto(gw, "rsa") == 0
 
 
 def test_ed25519_keys_are_left_to_wolfssl(sluice, pki):
@@ -70,13 +58,13 @@ def test_ed25519_keys_are_left_to_wolfssl(sluice, pki):
     gw = sluice.start(**tls_tables([(*cert, [name], {})]))
     out = s_client(gw.port, "-tls1_3", "-CAfile", str(pki.ca), "-servername", name)
     assert "Verify return code: 0 (ok)" in out and "Peer signature type: ed25519" in out, out
-    assert signed_by_libcrypto(gw) == 0 and signed_by_libcrypto(gw, key="ecdsa") == 0
+    assert signed_by_libcrypto(gw, "rsa") == 0 and signed_by_libcrypto(gw, "ecdsa") == 0
 
 
 def test_gnutls_cli_verifies_libcrypto_signatures(sluice, pki):
     gw = sluice.start(**tls_tables([(*pki.rsa, ["mx.sluice.test"], {})]))
     gnutls_starttls_both_versions(gw.port, pki.ca)  # GnuTLS's own RSA code checks each signature
-    assert signed_by_libcrypto(gw) == 2
+    assert signed_by_libcrypto(gw, "rsa") == 2
 
 
 def test_unknown_signer_is_a_config_error(sluice, pki):

@@ -37,7 +37,8 @@ class Pki:
         self.index.write_text("")
 
     def leaf(self, name, kind="rsa", tag=None):
-        """(cert path, key path) for CN=name with a subjectAltName; kind rsa (2048), ec (P-256), ec384 (P-384), ec521 (P-521) or ed25519."""
+        """(cert path, key path) for CN=name with a subjectAltName; kind rsa (2048), ec (P-256),
+        ec384 (P-384), ec521 (P-521) or ed25519."""
         tag = tag or f"{name}-{kind}"
         key, csr, cert = (self.dir / f"{tag}.{ext}" for ext in ("key", "csr", "pem"))
         newkey = {"rsa": ["-newkey", "rsa:2048"], "ec": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
@@ -205,3 +206,19 @@ def assert_start_refused(sluice, tables, *words):
     gw = sluice.start(wait=False, **tables)
     assert gw.proc.wait(timeout=10 * SLOW) != 0
     assert all(w in gw.log() for w in words), gw.log()
+
+
+def sigalg_handshake(port, ca, version, sigalg, *more):
+    """openssl s_client STARTTLS with TLS `version` ("1.2", "1.3") offering the one signature
+    algorithm `sigalg`, verifying against `ca`, then EHLO and QUIT; asserts it verified and got
+    the 221, and returns s_client's output (its "Peer signature type" and "digest" lines)."""
+    out = s_client(port, f"-tls1_{version[-1]}", "-sigalgs", sigalg, "-CAfile", str(ca),
+                   "-servername", "mx.sluice.test", *more, data=b"EHLO c.test\r\nQUIT\r\n")
+    assert "Verify return code: 0 (ok)" in out and "221 2.0.0" in out, (sigalg, out)
+    return out
+
+
+def signed_by_libcrypto(gw, key, result="ok"):
+    """sluice_tls_libcrypto_signatures_total{key, result} from gw's /metrics."""
+    from test_metrics import parse, scrape, value  # test_metrics imports half the suite
+    return value(parse(scrape(gw)), "sluice_tls_libcrypto_signatures_total", key=key, result=result)
