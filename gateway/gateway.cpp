@@ -27,6 +27,7 @@
 #include "storage/blocking_pool.hpp"
 #include "gateway/routes.hpp"
 #include "gateway/spool_metrics.hpp"
+#include "gateway/tls_metrics.hpp"
 #include "storage/lmdb_spool.hpp"
 #include "storage/queue_runner.hpp"
 #include "storage/queuefile.hpp"
@@ -362,6 +363,7 @@ class Process {
   asio::steady_timer timer_{main_};
   asio::steady_timer tls_timer_{main_};
   tls::ContextRegistry tls_;  // before services_ and the workers: sessions use its contexts
+  TlsCertificateMetrics tls_metrics_{tls_};  // the certificates' dates at each scrape
   Services services_;
   // Destruction runs bottom-up: listeners, then workers (their sessions may
   // still hold spool writers), then the spool and its I/O pool.

@@ -62,7 +62,9 @@ std::string format_value(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest exact; integers without ".0" or exponent up to 2^53
+  // The shortest text that reads back exactly: no ".0" on integers, and an
+  // exponent only where it is shorter ("1.8e+09" for 1800000000).
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, r.ptr);
 }
 

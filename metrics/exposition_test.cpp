@@ -20,6 +20,8 @@ TEST(Exposition, FormatsValues) {
   EXPECT_EQ(format_value(0), "0");
   EXPECT_EQ(format_value(42), "42");
   EXPECT_EQ(format_value(-3), "-3");
+  EXPECT_EQ(format_value(1812345678), "1812345678");  // a timestamp, exact
+  EXPECT_EQ(format_value(1800000000), "1.8e+09");     // shorter, and as exact
   EXPECT_EQ(format_value(0.25), "0.25");
   EXPECT_EQ(format_value(std::numeric_limits<double>::infinity()), "+Inf");
   EXPECT_EQ(format_value(-std::numeric_limits<double>::infinity()), "-Inf");
@@ -43,6 +45,29 @@ TEST(Exposition, CounterAndGaugeWithLabels) {
             "# HELP t_open Open now.\n"
             "# TYPE t_open gauge\n"
             "t_open 4\n");
+}
+
+TEST(Exposition, ComputedGaugesExportOnlyWhatTheSourceGivesNow) {
+  Registry r;
+  auto& g = r.computed_gauges("t_not_after_seconds", "Expiry.", {"listener", "file"});
+  EXPECT_EQ(render_text(r.collect()), "# HELP t_not_after_seconds Expiry.\n# TYPE t_not_after_seconds gauge\n");
+  ComputedGauges::Reading now = {{{"mx", "/a.pem"}, 1812345678}, {{"mx", "/b.pem"}, 1912345678}};
+  g.set_source([&now] { return now; });
+  EXPECT_EQ(render_text(r.collect()),
+            "# HELP t_not_after_seconds Expiry.\n# TYPE t_not_after_seconds gauge\n"
+            "t_not_after_seconds{listener=\"mx\",file=\"/a.pem\"} 1812345678\n"
+            "t_not_after_seconds{listener=\"mx\",file=\"/b.pem\"} 1912345678\n");
+  // A label set the source no longer gives is gone at the next scrape.
+  now = {{{"mx", "/b.pem"}, 1912345678}};
+  EXPECT_EQ(render_text(r.collect()),
+            "# HELP t_not_after_seconds Expiry.\n# TYPE t_not_after_seconds gauge\n"
+            "t_not_after_seconds{listener=\"mx\",file=\"/b.pem\"} 1912345678\n");
+  // A reading with the wrong number of label values is dropped whole.
+  now = {{{"mx", "/b.pem"}, 1}, {{"mx"}, 2}};
+  EXPECT_EQ(render_text(r.collect()), "# HELP t_not_after_seconds Expiry.\n# TYPE t_not_after_seconds gauge\n");
+  g.set_source({});
+  EXPECT_EQ(render_text(r.collect()), "# HELP t_not_after_seconds Expiry.\n# TYPE t_not_after_seconds gauge\n");
+  EXPECT_THROW(r.computed_gauges("t_not_after_seconds", "Again.", {}), std::invalid_argument);
 }
 
 TEST(Exposition, HistogramBucketsAreCumulativeWithInf) {

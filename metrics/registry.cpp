@@ -34,11 +34,11 @@ void Registry::check_new(const std::string& name, const std::vector<std::string>
     if (f->name() == name) throw std::invalid_argument("metric family defined twice: " + name);
 }
 
-template <class M>
-Family<M>& Registry::add(std::unique_ptr<Family<M>> f) {
+template <class F>
+F& Registry::add(std::unique_ptr<F> f) {
   std::lock_guard lock(families_mu_);
   check_new(f->name(), f->label_names());
-  Family<M>& ref = *f;
+  F& ref = *f;
   families_.push_back(std::move(f));
   return ref;
 }
@@ -56,6 +56,10 @@ Family<Histogram>& Registry::histogram(std::string name, std::string help, std::
   Histogram probe(buckets);  // throws on bad bounds, before anything is registered
   return add(std::make_unique<Family<Histogram>>(std::move(name), std::move(help), MetricType::histogram,
                                                  std::move(labels), std::move(buckets)));
+}
+
+ComputedGauges& Registry::computed_gauges(std::string name, std::string help, std::vector<std::string> labels) {
+  return add(std::make_unique<ComputedGauges>(std::move(name), std::move(help), std::move(labels)));
 }
 
 void Registry::add_collector(std::function<void()> collector) {

@@ -11,6 +11,7 @@
 //   open.with({"smtp"}).add(+1) / .add(-1);
 //   Family<Histogram>& h = reg.histogram("sluice_z_seconds", "...", {}, exponential_buckets(0.001, 2, 12));
 //   h.with({}).observe(0.0042);
+//   reg.computed_gauges("sluice_w", "...", {"file"}).set_source([] { return ComputedGauges::Reading{...}; });
 //   reg.add_collector([&] { queue.with({"active"}).set(read_queue_size()); });  // runs at each scrape
 //   std::string text = render_text(reg.collect());   // metrics/exposition.hpp
 //
@@ -27,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "metrics/computed_gauges.hpp"
 #include "metrics/family.hpp"
 
 namespace sluice::metrics {
@@ -37,14 +39,16 @@ class Registry {
   Family<Gauge>& gauge(std::string name, std::string help, std::vector<std::string> labels = {});
   Family<Histogram>& histogram(std::string name, std::string help, std::vector<std::string> labels,
                                std::vector<double> buckets);
+  // Gauges whose label sets a function gives at each scrape (computed_gauges.hpp).
+  ComputedGauges& computed_gauges(std::string name, std::string help, std::vector<std::string> labels);
   void add_collector(std::function<void()> collector);
   // Runs the collectors, then reads every family, in the order made.
   std::vector<FamilySnapshot> collect();
 
  private:
   void check_new(const std::string& name, const std::vector<std::string>& labels) const;
-  template <class M>
-  Family<M>& add(std::unique_ptr<Family<M>> f);
+  template <class F>
+  F& add(std::unique_ptr<F> f);
 
   mutable std::mutex families_mu_;
   std::vector<std::unique_ptr<FamilyBase>> families_;

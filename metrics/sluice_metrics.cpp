@@ -109,7 +109,17 @@ SluiceMetrics::SluiceMetrics()
                                          2.5, 5, 10, 30})),
       filter_failures(registry.counter("sluice_filter_failures_total",
                                        "Filters that did not finish: timed out, or failed to run.",
-                                       {"filter", "reason"})) {
+                                       {"filter", "reason"})),
+      tls_certificate_not_after(registry.computed_gauges(
+          "sluice_tls_certificate_not_after_timestamp_seconds",
+          "When each TLS certificate in use expires (its leaf's notAfter), in seconds since the epoch, by listener "
+          "and certificate file.",
+          {"listener", "certificate"})),
+      tls_ocsp_next_update(registry.computed_gauges(
+          "sluice_tls_ocsp_next_update_timestamp_seconds",
+          "The nextUpdate of each certificate's OCSP response (the one stapled, or a stale one refused), in seconds "
+          "since the epoch; no sample without an OCSP file or a response read.",
+          {"listener", "certificate"})) {
   for (std::size_t i = 0; i < rejected_.size(); ++i) rejected_[i] = &sessions_rejected.with({kRejectNames[i]});
   for (std::size_t i = 0; i < messages_.size(); ++i)
     messages_[i] = &messages.with({kOutcomeLabels[i].outcome, kOutcomeLabels[i].reason});

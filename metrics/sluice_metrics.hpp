@@ -94,6 +94,9 @@ class SluiceMetrics {
   Family<Counter>& filter_results;         // {filter, result}: spf pass, dkim fail, dmarc reject, ...
   Family<Histogram>& filter_seconds;       // {filter}: end of data to the filter's result
   Family<Counter>& filter_failures;        // {filter, reason}: timeout | error
+  // TLS certificates in use (gateway/tls_metrics.cpp sets their sources).
+  ComputedGauges& tls_certificate_not_after;  // {listener, certificate}
+  ComputedGauges& tls_ocsp_next_update;       // {listener, certificate}
   // Totals logged at shutdown.
   struct MessageTotals {
     std::uint64_t accepted = 0, rejected = 0, deferred = 0;

@@ -1,5 +1,7 @@
 #include "metrics/tls_collector.hpp"
 
+#include <array>
+
 #include "metrics/tls_counters.hpp"
 
 namespace sluice::metrics {
@@ -25,6 +27,19 @@ void register_tls_collector(Registry& registry) {
                                      "Handshake signatures made by libcrypto (tls.rsa_signing, tls.ecdsa_signing), "
                                      "and failed ones, by the key's type.",
                                      {"key", "result"});
+  auto& reloads = registry.counter("sluice_tls_file_reloads_total",
+                                   "Certificate and key, ticket-key and OCSP files read again after they changed "
+                                   "on disk: ok (taken into use) or refused (the files in use kept).",
+                                   {"files", "result"});
+  struct Reloads {
+    const FileReloads* source;
+    Counter *ok, *refused;
+  };
+  const TlsCounters& t = tls_counters();
+  std::array<Reloads, 3> file_reloads{
+      Reloads{&t.certificate_reloads, &reloads.with({"certificates", "ok"}), &reloads.with({"certificates", "refused"})},
+      Reloads{&t.ticket_key_reloads, &reloads.with({"ticket_keys", "ok"}), &reloads.with({"ticket_keys", "refused"})},
+      Reloads{&t.ocsp_reloads, &reloads.with({"ocsp", "ok"}), &reloads.with({"ocsp", "refused"})}};
   struct Children {
     Counter* full[kTlsVersions];
     Counter* resumed[kTlsVersions];
@@ -45,7 +60,7 @@ void register_tls_collector(Registry& registry) {
       &libcrypto.with({"rsa", "failed"}),
       &libcrypto.with({"ecdsa", "ok"}),
       &libcrypto.with({"ecdsa", "failed"})};
-  registry.add_collector([c] {
+  registry.add_collector([c, file_reloads] {
     const TlsCounters& t = tls_counters();
     auto get = [](const std::atomic<std::uint64_t>& a) { return static_cast<double>(a.load(std::memory_order_relaxed)); };
     for (std::size_t v = 0; v < kTlsVersions; ++v) {
@@ -65,6 +80,10 @@ void register_tls_collector(Registry& registry) {
     c.rsa_sign_failed->set(get(t.rsa_signature_failures));
     c.ecdsa_signed->set(get(t.ecdsa_signatures_libcrypto));
     c.ecdsa_sign_failed->set(get(t.ecdsa_signature_failures));
+    for (const Reloads& r : file_reloads) {
+      r.ok->set(get(r.source->ok));
+      r.refused->set(get(r.source->refused));
+    }
   });
 }
 

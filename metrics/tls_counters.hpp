@@ -12,6 +12,11 @@ namespace sluice::metrics {
 
 enum TlsVersionIndex : std::size_t { kTls12 = 0, kTls13 = 1, kTlsVersions = 2 };
 
+struct FileReloads {
+  std::atomic<std::uint64_t> ok{0};
+  std::atomic<std::uint64_t> refused{0};
+};
+
 struct TlsCounters {
   std::array<std::atomic<std::uint64_t>, kTlsVersions> handshakes_full{};
   std::array<std::atomic<std::uint64_t>, kTlsVersions> handshakes_resumed{};
@@ -28,6 +33,11 @@ struct TlsCounters {
   std::atomic<std::uint64_t> rsa_signature_failures{0};    // ... that failed (the handshake fails with them)
   std::atomic<std::uint64_t> ecdsa_signatures_libcrypto{0};  // the same by tls/ecdsa_signer.hpp
   std::atomic<std::uint64_t> ecdsa_signature_failures{0};
+  // Files changed on disk and read again (tls/context_registry.cpp,
+  // tls/ocsp_staple.cpp): taken into use, or refused (the old stays).
+  FileReloads certificate_reloads;
+  FileReloads ticket_key_reloads;
+  FileReloads ocsp_reloads;
 
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
 };

@@ -1,8 +1,11 @@
 #include "tls/context_registry.hpp"
 
 #include "gateway/log.hpp"
+#include "metrics/tls_counters.hpp"
 
 namespace sluice::tls {
+
+using metrics::TlsCounters;
 
 namespace {
 const std::vector<gateway::TlsCertificateConfig>& certificates_for(const gateway::Config& c,
@@ -44,6 +47,7 @@ bool ContextRegistry::apply(const gateway::Config& config, std::string& error) {
   }
   keys_ = std::move(keys);
   config_ = std::make_shared<const gateway::Config>(config);
+  refused_.clear();
   contexts_.store(std::move(map));
   return true;
 }
@@ -54,22 +58,40 @@ std::shared_ptr<ServerContext> ContextRegistry::get(const std::string& listener)
   return it == map->end() ? nullptr : it->second;
 }
 
+std::vector<std::pair<std::string, ServerContext::CertificateDates>> ContextRegistry::certificate_dates() const {
+  std::vector<std::pair<std::string, ServerContext::CertificateDates>> out;
+  for (const auto& [name, ctx] : *contexts_.load())
+    for (auto& dates : ctx->certificate_dates()) out.emplace_back(name, std::move(dates));
+  return out;
+}
+
 void ContextRegistry::check_files() {
   if (!config_) return;
+  auto& counters = metrics::tls_counters();
   if (keys_ && keys_->file_mode() && keys_->file_changed()) {
     std::string error;
-    if (keys_->reload(error))
+    if (keys_->reload(error)) {
+      TlsCounters::add(counters.ticket_key_reloads.ok);
       gateway::log_info("tls_ticket_keys_reloaded").field("file", keys_->options().file)
           .field("keys", static_cast<std::uint64_t>(keys_->key_count()));
-    else
+    } else {
+      TlsCounters::add(counters.ticket_key_reloads.refused);
       gateway::log_error("tls_ticket_keys_refused").field("file", keys_->options().file).field("error", error)
           .field("effect", "keys in use kept");
+    }
   }
   auto current = contexts_.load();
   std::shared_ptr<Map> next;
   for (const auto& [name, ctx] : *current) {
     ctx->refresh_ocsp();
-    if (!ctx->files_changed()) continue;
+    const std::string now = ctx->files_signature();
+    if (now == ctx->built_signature()) {
+      refused_.erase(name);  // back to the files in use
+      continue;
+    }
+    // Files a rebuild refused are not tried again, nor logged again, until
+    // they change once more: the same bytes would be refused the same way.
+    if (auto r = refused_.find(name); r != refused_.end() && r->second == now) continue;
     const gateway::ListenerConfig* lc = nullptr;
     for (const auto& l : config_->listeners)
       if (l.name == name) lc = &l;
@@ -79,10 +101,14 @@ void ContextRegistry::check_files() {
     if (!rebuilt) {
       // Files are often replaced in two steps (certificate, then key): a
       // mismatch now may be fine at the next check, which tries again.
+      refused_[name] = now;
+      TlsCounters::add(counters.certificate_reloads.refused);
       gateway::log_error("tls_reload_refused").field("listener", name).field("error", error)
           .field("effect", "certificates in use kept");
       continue;
     }
+    refused_.erase(name);
+    TlsCounters::add(counters.certificate_reloads.ok);
     if (!next) next = std::make_shared<Map>(*current);
     (*next)[name] = std::move(rebuilt);
     gateway::log_info("tls_reloaded").field("listener", name).field("reason", "files changed");

@@ -6,8 +6,9 @@
 // in use stay. check_files() runs on the main thread every
 // tls.reload_check_interval: it rebuilds a listener's context when its
 // certificate or key files changed (a broken new file is refused with a log
-// line and the old context stays), re-reads changed OCSP files, and reloads
-// a shared ticket-key file. get() is for any thread (the listeners, at
+// line and the old context stays; the same files are not tried or logged
+// again until they change), re-reads changed OCSP files, and reloads a
+// shared ticket-key file (the same way). get() is for any thread (the listeners, at
 // accept): a session keeps the context it got.
 // The ticket keys are one set for the process, kept across reloads unless
 // their settings change, so a SIGHUP does not invalidate issued tickets.
@@ -16,6 +17,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gateway/config.hpp"
 #include "tls/server_context.hpp"
@@ -28,6 +31,8 @@ class ContextRegistry {
   std::shared_ptr<ServerContext> get(const std::string& listener) const;
   bool any() const { return !contexts_.load()->empty(); }
   void check_files();
+  // Every listener's certificates with their dates, for the metrics; any thread.
+  std::vector<std::pair<std::string, ServerContext::CertificateDates>> certificate_dates() const;
   // The process's ticket keys (nullptr when tickets are off).
   std::shared_ptr<TicketKeys> ticket_keys() const { return keys_; }
 
@@ -38,6 +43,8 @@ class ContextRegistry {
   std::atomic<std::shared_ptr<const Map>> contexts_{std::make_shared<const Map>()};
   gateway::ConfigPtr config_;  // what the contexts were built from (main thread only)
   std::shared_ptr<TicketKeys> keys_;
+  // Per listener: its files' signature when a rebuild last refused them.
+  std::map<std::string, std::string> refused_;
 };
 
 }  // namespace sluice::tls

@@ -13,6 +13,8 @@
 
 #include "gateway/log.hpp"
 #include "metrics/tls_counters.hpp"
+#include "tls/asn1_time.hpp"
+#include "tls/file_signature.hpp"
 #include "tls/ocsp_next_update.hpp"
 
 namespace sluice::tls {
@@ -23,20 +25,6 @@ using metrics::TlsCounters;
 namespace {
 
 constexpr std::uintmax_t kMaxOcspBytes = 64 * 1024;
-
-std::string signature_of(const std::string& path) {
-  std::error_code ec;
-  const auto t = fs::last_write_time(path, ec);
-  const auto size = fs::file_size(path, ec);
-  if (ec) return "missing";
-  return std::to_string(t.time_since_epoch().count()) + ":" + std::to_string(size);
-}
-
-std::time_t to_time(const WOLFSSL_ASN1_TIME* t) {
-  struct tm tm {};
-  if (!t || wolfSSL_ASN1_TIME_to_tm(t, &tm) != WOLFSSL_SUCCESS) return 0;
-  return timegm(&tm);
-}
 
 // wolfSSL asks for the certificate's OCSP response as if it were fetching it
 // from a responder (the override URL below is never contacted): we answer
@@ -83,7 +71,7 @@ bool parse_ocsp_response(std::vector<unsigned char> der, OcspResponseFile& out, 
       error = "OCSP response holds no certificate status";
     } else {
       wolfSSL_OCSP_single_get0_status(single, &reason, &revtime, &thisupd, &nextupd);
-      out.next_update = to_time(nextupd);
+      out.next_update = unix_time_of(nextupd);
       ok = true;
     }
     wolfSSL_OCSP_BASICRESP_free(basic);
@@ -114,15 +102,16 @@ void OcspStaple::refresh() {
     gateway::log_warn("tls_ocsp_stale").field("listener", listener_).field("file", path_)
         .field("next_update", static_cast<std::int64_t>(r->next_update)).field("effect", "not stapled");
   }
-  const std::string sig = signature_of(path_);
+  const std::string sig = file_signature({path_});
   if (sig == signature_) return;
   signature_ = sig;
   std::string error;
   std::vector<unsigned char> der;
   std::error_code ec;
-  if (sig == "missing") {
+  const std::uintmax_t size = fs::file_size(path_, ec);
+  if (ec) {
     error = "cannot read the file";
-  } else if (fs::file_size(path_, ec) > kMaxOcspBytes) {
+  } else if (size > kMaxOcspBytes) {
     error = "larger than 64 KiB";
   } else {
     std::ifstream in(path_, std::ios::binary);
@@ -131,8 +120,10 @@ void OcspStaple::refresh() {
   }
   OcspResponseFile parsed;
   if (error.empty() && parse_ocsp_response(std::move(der), parsed, error)) {
+    next_update_ = parsed.next_update;
     response_.store(std::make_shared<const OcspResponseFile>(std::move(parsed)));
     stale_logged_ = false;
+    TlsCounters::add(metrics::tls_counters().ocsp_reloads.ok);
     gateway::log_info("tls_ocsp_loaded").field("listener", listener_).field("file", path_)
         .field("next_update", static_cast<std::int64_t>(response_.load()->next_update));
     return;
@@ -140,11 +131,14 @@ void OcspStaple::refresh() {
   if (error == "stale") {
     // A stale file replaces whatever we had: the older response is staler still.
     response_.store(nullptr);
+    next_update_ = parsed.next_update;
     TlsCounters::add(metrics::tls_counters().ocsp_stale_skipped);
+    TlsCounters::add(metrics::tls_counters().ocsp_reloads.refused);
     gateway::log_warn("tls_ocsp_stale").field("listener", listener_).field("file", path_)
         .field("next_update", static_cast<std::int64_t>(parsed.next_update)).field("effect", "not stapled");
     return;
   }
+  TlsCounters::add(metrics::tls_counters().ocsp_reloads.refused);
   gateway::log_error("tls_ocsp_refused").field("listener", listener_).field("file", path_).field("error", error)
       .field("effect", response_.load() ? "previous response kept" : "no stapling");
 }

@@ -40,11 +40,16 @@ class OcspStaple {
     auto r = response_.load();
     return r && (r->next_update == 0 || now <= r->next_update);
   }
+  // The nextUpdate of the last response read that was taken into use or
+  // refused as stale (a broken file leaves it as it was); 0 when none was
+  // read yet or it has none. For the metrics: an alert on it going by.
+  std::time_t next_update() const { return next_update_.load(std::memory_order_relaxed); }
 
  private:
   std::string listener_, path_, signature_;
   std::atomic<std::shared_ptr<const OcspResponseFile>> response_;
   mutable std::atomic<bool> stale_logged_{false};
+  std::atomic<std::time_t> next_update_{0};
 };
 
 }  // namespace sluice::tls

@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <mutex>
@@ -19,13 +18,14 @@
 
 #include "gateway/log.hpp"
 #include "metrics/tls_counters.hpp"
+#include "tls/asn1_time.hpp"
 #include "tls/ecdsa_signer.hpp"
+#include "tls/file_signature.hpp"
 #include "tls/ocsp_staple.hpp"
 #include "tls/rsa_signer.hpp"
 
 namespace sluice::tls {
 
-namespace fs = std::filesystem;
 using metrics::TlsCounters;
 
 // One certificate as two wolfSSL contexts when it has an OCSP file: one that
@@ -37,6 +37,7 @@ struct ServerContext::Certificate {
   WOLFSSL_CTX* ctx_ocsp = nullptr;   // staples; nullptr without an OCSP file
   gateway::TlsCertificateConfig config;
   std::unique_ptr<OcspStaple> ocsp;  // nullptr: no OCSP file configured
+  std::time_t not_after = 0;         // the leaf's
   bool ecdsa = false;                // an ECDSA key (else RSA)
   WOLFSSL_CTX* pick(std::time_t now) const {
     // A minute of margin: the response must still be fresh when wolfSSL
@@ -217,16 +218,13 @@ bool load_issuers(WOLFSSL_CTX* ctx, const std::string& chain_file) {
                                         static_cast<long>(rest.size()), WOLFSSL_FILETYPE_PEM) == WOLFSSL_SUCCESS;
 }
 
-std::string stat_signature(const std::vector<std::unique_ptr<ServerContext::Certificate>>& certs) {
-  std::string sig;
-  for (const auto& c : certs)
-    for (const std::string* f : {&c->config.cert, &c->config.key}) {
-      std::error_code ec;
-      const auto t = fs::last_write_time(*f, ec);
-      const auto size = fs::file_size(*f, ec);
-      sig += *f + ":" + std::to_string(t.time_since_epoch().count()) + ":" + std::to_string(size) + ";";
-    }
-  return sig;
+std::string signature_of(const std::vector<gateway::TlsCertificateConfig>& certs) {
+  std::vector<std::string> files;
+  for (const auto& c : certs) {
+    files.push_back(c.cert);
+    files.push_back(c.key);
+  }
+  return file_signature(files);
 }
 
 }  // namespace
@@ -313,6 +311,7 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
   std::shared_ptr<ServerContext> sc(new ServerContext);
   sc->listener_ = listener;
   sc->keys_ = std::move(keys);
+  sc->signature_ = signature_of(certs);
   const std::string where = "listener " + listener + ": ";
   if (certs.empty()) {
     error = where + "no certificate";
@@ -330,6 +329,7 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
     if (!cert->ctx) return nullptr;
     WOLFSSL_X509* leaf = wolfSSL_CTX_get0_certificate(cert->ctx);
     const int key_type = leaf ? wolfSSL_X509_get_pubkey_type(leaf) : 0;
+    cert->not_after = leaf ? unix_time_of(wolfSSL_X509_get_notAfter(leaf)) : 0;
     cert->ecdsa = key_type == ECDSAk;
     const Signing signing = signing_for(key_type, tls);
     if (signing.install) {
@@ -359,7 +359,6 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
     wolfSSL_CTX_set_servername_callback(first, servername_callback);
     wolfSSL_CTX_set_servername_arg(first, &sc->certs_);
   }
-  sc->signature_ = stat_signature(sc->certs_);
   sc->refresh_ocsp();
   return sc;
 }
@@ -395,7 +394,17 @@ PeerCertificate peer_certificate(void* handle) {
   return pc;
 }
 
-bool ServerContext::files_changed() const { return stat_signature(certs_) != signature_; }
+std::string ServerContext::files_signature() const {
+  std::vector<gateway::TlsCertificateConfig> configs;
+  for (const auto& c : certs_) configs.push_back(c->config);
+  return signature_of(configs);
+}
+
+std::vector<ServerContext::CertificateDates> ServerContext::certificate_dates() const {
+  std::vector<CertificateDates> out;
+  for (const auto& c : certs_) out.push_back({c->config.cert, c->not_after, c->ocsp ? c->ocsp->next_update() : 0});
+  return out;
+}
 
 void ServerContext::refresh_ocsp() const {
   for (const auto& c : certs_)

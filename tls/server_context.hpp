@@ -13,6 +13,7 @@
 // cache is off, so nothing about past sessions is kept in memory.
 #pragma once
 #include <atomic>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,12 +64,23 @@ class ServerContext {
   // A new server session (a WOLFSSL*, opaque here) whose callbacks write
   // into `notes`, which must outlive it. nullptr when out of memory.
   void* new_session(HandshakeNotes* notes) const;
-  // Has a certificate or key file changed since build()? stat() only.
-  bool files_changed() const;
+  // stat() of its certificate and key files now (tls/file_signature.hpp),
+  // and as it was just before build() read them: a file replaced while it
+  // was being read shows as changed at the next check.
+  std::string files_signature() const;
+  const std::string& built_signature() const { return signature_; }
   // Re-reads OCSP files that changed; logs stale or broken ones. Main thread.
   void refresh_ocsp() const;
 
   const std::string& listener() const { return listener_; }
+
+  // What each certificate in use says of its dates, for the metrics.
+  struct CertificateDates {
+    std::string file;                 // the certificate's chain file, as configured
+    std::time_t not_after = 0;        // the leaf's notAfter; 0 if unreadable
+    std::time_t ocsp_next_update = 0; // its OCSP response's nextUpdate; 0: no file, none read, or none in it
+  };
+  std::vector<CertificateDates> certificate_dates() const;
 
   struct Certificate;  // one wolfSSL context and what it was built from
 

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "tls/file_signature.hpp"
+
 namespace sluice::tls {
 
 namespace fs = std::filesystem;
@@ -90,28 +92,36 @@ bool TicketKeys::parse_key_text(std::string_view text, std::vector<TicketKey>& o
   return true;
 }
 
-std::string TicketKeys::file_signature() const {
-  std::string sig;
-  for (const auto& f : key_files(options_.file)) {
-    std::error_code ec;
-    const auto t = fs::last_write_time(f, ec);
-    const auto size = fs::file_size(f, ec);
-    sig += f.string() + ":" + std::to_string(t.time_since_epoch().count()) + ":" + std::to_string(size) + ";";
-  }
-  return sig;
+std::string TicketKeys::current_signature() const {
+  std::vector<std::string> paths;
+  for (const auto& f : key_files(options_.file)) paths.push_back(f.string());
+  return file_signature(paths);
 }
 
 bool TicketKeys::file_changed() const {
   if (!file_mode()) return false;
-  const std::string now = file_signature();
+  const std::string now = current_signature();
   std::lock_guard lock(mutex_);
-  return now != signature_;
+  return now != signature_ && now != refused_signature_;
 }
 
 bool TicketKeys::reload(std::string& error) {
   if (!file_mode()) return true;
-  const std::string sig = file_signature();
+  const std::string sig = current_signature();
   std::vector<TicketKey> keys;
+  if (!read_key_files(keys, error)) {
+    std::lock_guard lock(mutex_);
+    refused_signature_ = sig;
+    return false;
+  }
+  std::lock_guard lock(mutex_);
+  keys_ = std::move(keys);
+  signature_ = sig;
+  refused_signature_.clear();
+  return true;
+}
+
+bool TicketKeys::read_key_files(std::vector<TicketKey>& keys, std::string& error) const {
   const auto files = key_files(options_.file);
   for (const auto& f : files) {
     std::error_code ec;
@@ -136,9 +146,6 @@ bool TicketKeys::reload(std::string& error) {
     error = options_.file + ": no ticket key found";
     return false;
   }
-  std::lock_guard lock(mutex_);
-  keys_ = std::move(keys);
-  signature_ = sig;
   return true;
 }
 

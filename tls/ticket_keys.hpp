@@ -55,7 +55,8 @@ class TicketKeys {
   // is missing, empty or malformed; the keys in use stay.
   bool reload(std::string& error);
   // File mode: has the file (or a file of the directory) changed since the
-  // last reload()? Cheap: stat() only.
+  // last reload()? Cheap: stat() only. Files as a refused reload() left them
+  // count as unchanged: the same bytes would be refused again.
   bool file_changed() const;
   bool file_mode() const { return !options_.file.empty(); }
   const Options& options() const { return options_; }
@@ -77,12 +78,14 @@ class TicketKeys {
   // Memory mode: start a new key when the current one is due, forget keys
   // whose tickets have all expired. Called with mutex_ held.
   void rotate_if_due(Clock::time_point now);
-  std::string file_signature() const;
+  std::string current_signature() const;  // of the key files, tls/file_signature.hpp
+  bool read_key_files(std::vector<TicketKey>& keys, std::string& error) const;
 
   Options options_;
   mutable std::mutex mutex_;
   std::vector<TicketKey> keys_;  // oldest first; back() seals
-  std::string signature_;        // file mode: what file_changed() compares
+  std::string signature_;        // file mode: the files' stat() when the keys in use were read
+  std::string refused_signature_;  // ... and when reload() last refused them: not tried again until they change
 };
 
 }  // namespace sluice::tls

@@ -95,8 +95,42 @@ TEST(TicketKeys, FileModeLastKeySealsAllOpen) {
   EXPECT_EQ(a.key_count(), 2u);
   EXPECT_EQ(open(a, t, Clock::now()), TicketOpen::ok_renew);  // k1 opens, k2 seals now
   std::ofstream(file) << "garbage\n";
+  EXPECT_TRUE(a.file_changed());
   EXPECT_FALSE(a.reload(error));
   EXPECT_EQ(a.key_count(), 2u);  // kept
+  // The refused bytes are not tried again until the file changes once more.
+  EXPECT_FALSE(a.file_changed());
+  std::ofstream(file) << k2 << "\n";
+  EXPECT_TRUE(a.file_changed());
+  ASSERT_TRUE(a.reload(error)) << error;
+  EXPECT_EQ(a.key_count(), 1u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TicketKeys, FileReplacedByRenameWithItsOldTimeAndSizeIsSeen) {
+  // `cp -p` of a backup then `mv` over the file: same size, same mtime; only
+  // the inode (and ctime) tell it is another file.
+  const auto dir = std::filesystem::temp_directory_path() / ("sluice-keys-mv-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "keys";
+  const auto next = dir / ".keys.new";
+  const std::string k1 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v";
+  const std::string k2 = "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoOEhYaHiImKi4yNjo+QkZKT";
+  std::ofstream(file) << k1 << "\n";
+  TicketKeys a({3600s, 7200s, file.string()});
+  std::string error;
+  ASSERT_TRUE(a.reload(error)) << error;
+  std::ofstream(next) << k2 << "\n";
+  std::filesystem::last_write_time(next, std::filesystem::last_write_time(file));
+  ASSERT_EQ(std::filesystem::file_size(next), std::filesystem::file_size(file));
+  std::filesystem::rename(next, file);
+  EXPECT_TRUE(a.file_changed());
+  Ticket t;
+  ASSERT_TRUE(a.reload(error)) << error;
+  ASSERT_TRUE(seal(a, t, Clock::now()));
+  TicketKeys only_k2_sealing({3600s, 7200s, file.string()});
+  ASSERT_TRUE(only_k2_sealing.reload(error)) << error;
+  EXPECT_EQ(open(only_k2_sealing, t, Clock::now()), TicketOpen::ok);
   std::filesystem::remove_all(dir);
 }
 

@@ -36,9 +36,9 @@ class Pki:
         self.index = self.dir / "index.txt"
         self.index.write_text("")
 
-    def leaf(self, name, kind="rsa", tag=None):
-        """(cert path, key path) for CN=name with a subjectAltName; kind rsa (2048), ec (P-256),
-        ec384 (P-384), ec521 (P-521) or ed25519."""
+    def leaf(self, name, kind="rsa", tag=None, days=30):
+        """(cert path, key path) for CN=name with a subjectAltName, valid for `days`; kind rsa
+        (2048), ec (P-256), ec384 (P-384), ec521 (P-521) or ed25519."""
         tag = tag or f"{name}-{kind}"
         key, csr, cert = (self.dir / f"{tag}.{ext}" for ext in ("key", "csr", "pem"))
         newkey = {"rsa": ["-newkey", "rsa:2048"], "ec": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
@@ -49,7 +49,7 @@ class Pki:
         ext = self.dir / f"{tag}.ext"
         ext.write_text(f"subjectAltName=DNS:{name}\nbasicConstraints=CA:FALSE\n")
         run(["openssl", "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_key, "-CAcreateserial",
-             "-out", cert, "-days", "30", "-extfile", ext])
+             "-out", cert, "-days", str(days), "-extfile", ext])
         # The index `openssl ocsp` answers from: V(alid), expiry, serial, unknown, subject.
         serial = run(["openssl", "x509", "-in", cert, "-noout", "-serial"]).stdout.decode().strip().split("=")[1]
         with open(self.index, "a") as f:
