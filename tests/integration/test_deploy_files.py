@@ -396,16 +396,43 @@ def test_compose_agrees_with_the_image_and_config():
     assert seconds(svc["stop_grace_period"]) > seconds(cfg["timeouts"]["drain"])
 
     prom = compose["services"]["prometheus"]
-    (mount,) = [v for v in prom["volumes"] if v.startswith("./")]
-    src, dst = mount.split(":")[:2]
-    assert (DEPLOY / src).exists()
-    assert f"--config.file={dst}" in prom["command"]
+    mounts = dict(v.split(":")[:2] for v in prom["volumes"] if v.startswith("./"))
+    for src in mounts:
+        assert (DEPLOY / src).exists(), src
+    mounted = {dst: src for src, dst in mounts.items()}
+    (config_file,) = [c.split("=", 1)[1] for c in prom["command"] if c.startswith("--config.file=")]
+    assert mounted[config_file] == "./prometheus.yml"
 
     scrape = docs(DEPLOY / "prometheus.yml")[0]
+    # Rule files are read relative to the config file: each must be mounted there.
+    config_dir = config_file.rsplit("/", 1)[0]
+    for rules in scrape["rule_files"]:
+        assert mounted[f"{config_dir}/{rules}"] == f"./{rules}", rules
     (job,) = scrape["scrape_configs"]
     assert job["metrics_path"] == "/metrics"
     (target,) = job["static_configs"][0]["targets"]
     assert target == f"sluice:{cfg['metrics']['port']}"
+
+
+def test_prometheus_config_and_alert_rules_pass_promtool():
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: install Debian's prometheus package (scripts/install-deps.sh test)"
+    for argv in (["check", "config", "prometheus.yml"], ["check", "rules", "prometheus-rules.yml"],
+                 ["test", "rules", "prometheus-rules.test.yml"]):
+        r = subprocess.run([promtool, *argv], cwd=DEPLOY, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, (argv, r.stdout, r.stderr)
+    # The Kubernetes PrometheusRule carries the same groups.
+    rule = docs(K8S / "prometheusrule.yaml")[0]
+    assert rule["spec"]["groups"] == docs(DEPLOY / "prometheus-rules.yml")[0]["groups"]
+
+
+def test_alert_rules_name_exported_families(sluice):
+    exported = exported_samples(sluice)
+    for group in docs(DEPLOY / "prometheus-rules.yml")[0]["groups"]:
+        for rule in group["rules"]:
+            names = set(re.findall(r"\b(sluice_[a-z_]+)\b", rule["expr"]))
+            assert names, rule["expr"]
+            assert names <= set(exported), (rule["alert"], names - set(exported))
 
 
 # ---------------------------------------------------------------------------
@@ -419,12 +446,13 @@ EXPECTED_KINDS = {
     "statefulset.yaml": ["StatefulSet"],
     "poddisruptionbudget.yaml": ["PodDisruptionBudget"],
     "servicemonitor.yaml": ["ServiceMonitor"],
+    "prometheusrule.yaml": ["PrometheusRule"],
     "haproxy.yaml": ["ConfigMap", "Deployment", "Service"],
 }
 API_VERSIONS = {
     "Namespace": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1",
     "StatefulSet": "apps/v1", "Deployment": "apps/v1", "PodDisruptionBudget": "policy/v1",
-    "ServiceMonitor": "monitoring.coreos.com/v1",
+    "ServiceMonitor": "monitoring.coreos.com/v1", "PrometheusRule": "monitoring.coreos.com/v1",
 }
 
 
