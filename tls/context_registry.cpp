@@ -18,8 +18,10 @@ std::shared_ptr<TicketKeys> ContextRegistry::keys_for(const gateway::TlsConfig& 
   if (!tls.session_tickets) return nullptr;
   if (keys_) {
     const auto& o = keys_->options();
-    if (o.rotation == tls.ticket_key_rotation && o.lifetime == tls.ticket_lifetime && o.file == tls.ticket_key_file)
+    if (o.rotation == tls.ticket_key_rotation && o.lifetime == tls.ticket_lifetime && o.file == tls.ticket_key_file) {
+      keys_->forget_refusal();  // a SIGHUP tries refused key files again, at the next check
       return keys_;
+    }
   }
   auto keys = std::make_shared<TicketKeys>(
       TicketKeys::Options{tls.ticket_key_rotation, tls.ticket_lifetime, tls.ticket_key_file});
@@ -82,6 +84,7 @@ void ContextRegistry::check_files() {
   }
   auto current = contexts_.load();
   std::shared_ptr<Map> next;
+  std::vector<std::string> reloaded;
   for (const auto& [name, ctx] : *current) {
     ctx->refresh_ocsp();
     const std::string now = ctx->files_signature();
@@ -111,9 +114,12 @@ void ContextRegistry::check_files() {
     TlsCounters::add(counters.certificate_reloads.ok);
     if (!next) next = std::make_shared<Map>(*current);
     (*next)[name] = std::move(rebuilt);
-    gateway::log_info("tls_reloaded").field("listener", name).field("reason", "files changed");
+    reloaded.push_back(name);
   }
   if (next) contexts_.store(std::move(next));
+  // Logged once in use: whoever reads the line then gets the new certificates.
+  for (const std::string& name : reloaded)
+    gateway::log_info("tls_reloaded").field("listener", name).field("reason", "files changed");
 }
 
 }  // namespace sluice::tls

@@ -20,6 +20,9 @@ void append_time(std::string& sig, const struct timespec& t) {
 }  // namespace
 
 std::string file_signature(const std::vector<std::string>& paths) {
+  // Never "": callers keep "" for "nothing seen yet", and a directory
+  // emptied of its files is a state of its own.
+  if (paths.empty()) return "(no files)";
   std::string sig;
   for (const std::string& path : paths) {
     sig += path;

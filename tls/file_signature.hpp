@@ -13,7 +13,8 @@
 
 namespace sluice::tls {
 
-// "missing" in place of the fields of a file stat() cannot see.
+// "missing" in place of the fields of a file stat() cannot see; "(no files)"
+// for an empty list (a key directory with no key files left), never "".
 std::string file_signature(const std::vector<std::string>& paths);
 
 }  // namespace sluice::tls

@@ -104,6 +104,10 @@ void OcspStaple::refresh() {
   }
   const std::string sig = file_signature({path_});
   if (sig == signature_) return;
+  // The first read (at start, on SIGHUP, or when the certificate's context
+  // is rebuilt) is not a reload: sluice_tls_file_reloads_total counts files
+  // that changed on disk, as it does for certificates and ticket keys.
+  const bool reread = !signature_.empty();
   signature_ = sig;
   std::string error;
   std::vector<unsigned char> der;
@@ -123,7 +127,7 @@ void OcspStaple::refresh() {
     next_update_ = parsed.next_update;
     response_.store(std::make_shared<const OcspResponseFile>(std::move(parsed)));
     stale_logged_ = false;
-    TlsCounters::add(metrics::tls_counters().ocsp_reloads.ok);
+    if (reread) TlsCounters::add(metrics::tls_counters().ocsp_reloads.ok);
     gateway::log_info("tls_ocsp_loaded").field("listener", listener_).field("file", path_)
         .field("next_update", static_cast<std::int64_t>(response_.load()->next_update));
     return;
@@ -133,12 +137,12 @@ void OcspStaple::refresh() {
     response_.store(nullptr);
     next_update_ = parsed.next_update;
     TlsCounters::add(metrics::tls_counters().ocsp_stale_skipped);
-    TlsCounters::add(metrics::tls_counters().ocsp_reloads.refused);
+    if (reread) TlsCounters::add(metrics::tls_counters().ocsp_reloads.refused);
     gateway::log_warn("tls_ocsp_stale").field("listener", listener_).field("file", path_)
         .field("next_update", static_cast<std::int64_t>(parsed.next_update)).field("effect", "not stapled");
     return;
   }
-  TlsCounters::add(metrics::tls_counters().ocsp_reloads.refused);
+  if (reread) TlsCounters::add(metrics::tls_counters().ocsp_reloads.refused);
   gateway::log_error("tls_ocsp_refused").field("listener", listener_).field("file", path_).field("error", error)
       .field("effect", response_.load() ? "previous response kept" : "no stapling");
 }

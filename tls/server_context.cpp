@@ -218,12 +218,14 @@ bool load_issuers(WOLFSSL_CTX* ctx, const std::string& chain_file) {
                                         static_cast<long>(rest.size()), WOLFSSL_FILETYPE_PEM) == WOLFSSL_SUCCESS;
 }
 
-std::string signature_of(const std::vector<gateway::TlsCertificateConfig>& certs) {
+// Every file build() reads but the OCSP ones (OcspStaple watches those).
+std::string signature_of(const std::vector<gateway::TlsCertificateConfig>& certs, const std::string& client_ca_file) {
   std::vector<std::string> files;
   for (const auto& c : certs) {
     files.push_back(c.cert);
     files.push_back(c.key);
   }
+  if (!client_ca_file.empty()) files.push_back(client_ca_file);
   return file_signature(files);
 }
 
@@ -311,7 +313,8 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
   std::shared_ptr<ServerContext> sc(new ServerContext);
   sc->listener_ = listener;
   sc->keys_ = std::move(keys);
-  sc->signature_ = signature_of(certs);
+  sc->client_ca_file_ = tls.client_ca_file;
+  sc->signature_ = signature_of(certs, sc->client_ca_file_);
   const std::string where = "listener " + listener + ": ";
   if (certs.empty()) {
     error = where + "no certificate";
@@ -397,12 +400,16 @@ PeerCertificate peer_certificate(void* handle) {
 std::string ServerContext::files_signature() const {
   std::vector<gateway::TlsCertificateConfig> configs;
   for (const auto& c : certs_) configs.push_back(c->config);
-  return signature_of(configs);
+  return signature_of(configs, client_ca_file_);
 }
 
 std::vector<ServerContext::CertificateDates> ServerContext::certificate_dates() const {
   std::vector<CertificateDates> out;
-  for (const auto& c : certs_) out.push_back({c->config.cert, c->not_after, c->ocsp ? c->ocsp->next_update() : 0});
+  for (const auto& c : certs_) {
+    // The same chain file listed twice would make two samples with one label set.
+    const bool seen = std::any_of(out.begin(), out.end(), [&](const auto& d) { return d.file == c->config.cert; });
+    if (!seen) out.push_back({c->config.cert, c->not_after, c->ocsp ? c->ocsp->next_update() : 0});
+  }
   return out;
 }
 

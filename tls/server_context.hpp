@@ -64,7 +64,7 @@ class ServerContext {
   // A new server session (a WOLFSSL*, opaque here) whose callbacks write
   // into `notes`, which must outlive it. nullptr when out of memory.
   void* new_session(HandshakeNotes* notes) const;
-  // stat() of its certificate and key files now (tls/file_signature.hpp),
+  // stat() of its certificate, key and client CA files now (tls/file_signature.hpp),
   // and as it was just before build() read them: a file replaced while it
   // was being read shows as changed at the next check.
   std::string files_signature() const;
@@ -89,6 +89,7 @@ class ServerContext {
   std::string listener_;
   std::vector<std::unique_ptr<Certificate>> certs_;  // [0]: default
   std::shared_ptr<TicketKeys> keys_;
+  std::string client_ca_file_;  // tls.client_ca_file as built ("" : none)
   std::string signature_;  // files' stat() at build time
 };
 

@@ -105,6 +105,11 @@ bool TicketKeys::file_changed() const {
   return now != signature_ && now != refused_signature_;
 }
 
+void TicketKeys::forget_refusal() {
+  std::lock_guard lock(mutex_);
+  refused_signature_.clear();
+}
+
 bool TicketKeys::reload(std::string& error) {
   if (!file_mode()) return true;
   const std::string sig = current_signature();
@@ -125,7 +130,12 @@ bool TicketKeys::read_key_files(std::vector<TicketKey>& keys, std::string& error
   const auto files = key_files(options_.file);
   for (const auto& f : files) {
     std::error_code ec;
-    if (fs::file_size(f, ec) > kMaxFileBytes) {
+    const std::uintmax_t size = fs::file_size(f, ec);
+    if (ec) {
+      error = f.string() + ": cannot read (" + ec.message() + ")";
+      return false;
+    }
+    if (size > kMaxFileBytes) {
       error = f.string() + ": larger than 64 KiB";
       return false;
     }

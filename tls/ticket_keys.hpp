@@ -58,6 +58,9 @@ class TicketKeys {
   // last reload()? Cheap: stat() only. Files as a refused reload() left them
   // count as unchanged: the same bytes would be refused again.
   bool file_changed() const;
+  // Forgets a refused state, so that file_changed() says yes to it again
+  // (an operator's SIGHUP asks for everything to be tried once more).
+  void forget_refusal();
   bool file_mode() const { return !options_.file.empty(); }
   const Options& options() const { return options_; }
 

@@ -107,6 +107,33 @@ TEST(TicketKeys, FileModeLastKeySealsAllOpen) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(TicketKeys, DirectoryEmptiedOfItsKeysIsAChange) {
+  const auto dir = std::filesystem::temp_directory_path() / ("sluice-keys-dir-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "1";
+  std::ofstream(file) << "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v\n";
+  TicketKeys a({3600s, 7200s, dir.string()});
+  std::string error;
+  ASSERT_TRUE(a.reload(error)) << error;
+  std::filesystem::remove(file);
+  std::ofstream(dir / ".hidden") << "not a key file\n";  // dot-files are not key files
+  EXPECT_TRUE(a.file_changed());
+  EXPECT_FALSE(a.reload(error));
+  EXPECT_NE(error.find("no ticket key found"), std::string::npos) << error;
+  EXPECT_EQ(a.key_count(), 1u);  // kept
+  EXPECT_FALSE(a.file_changed());  // refused once
+  a.forget_refusal();              // as a SIGHUP does
+  EXPECT_TRUE(a.file_changed());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TicketKeys, MissingFileIsSaidToBeMissing) {
+  TicketKeys a({3600s, 7200s, "/nonexistent/sluice-ticket-keys"});
+  std::string error;
+  EXPECT_FALSE(a.reload(error));
+  EXPECT_NE(error.find("cannot read"), std::string::npos) << error;
+}
+
 TEST(TicketKeys, FileReplacedByRenameWithItsOldTimeAndSizeIsSeen) {
   // `cp -p` of a backup then `mv` over the file: same size, same mtime; only
   // the inode (and ctime) tell it is another file.

@@ -426,13 +426,35 @@ def test_prometheus_config_and_alert_rules_pass_promtool():
     assert rule["spec"]["groups"] == docs(DEPLOY / "prometheus-rules.yml")[0]["groups"]
 
 
-def test_alert_rules_name_exported_families(sluice):
-    exported = exported_samples(sluice)
-    for group in docs(DEPLOY / "prometheus-rules.yml")[0]["groups"]:
-        for rule in group["rules"]:
-            names = set(re.findall(r"\b(sluice_[a-z_]+)\b", rule["expr"]))
-            assert names, rule["expr"]
-            assert names <= set(exported), (rule["alert"], names - set(exported))
+def test_alert_rules_match_what_sluice_exports(sluice, tmp_path):
+    # A Sluice with a certificate and an OCSP response, so that the TLS
+    # gauges the rules read have samples to compare with.
+    from tls_support import Pki, tls_tables
+    pki = Pki(tmp_path / "pki")
+    cert, key = pki.leaf("mx.sluice.test", "rsa")
+    chain = pki.fullchain(cert, tmp_path / "chain.pem")
+    ocsp = pki.ocsp_response(cert, tmp_path / "mx.ocsp", days=1)
+    exported = exported_samples(sluice, **tls_tables([(chain, key, [], {"ocsp": str(ocsp)})]))
+    rules = [r for g in docs(DEPLOY / "prometheus-rules.yml")[0]["groups"] for r in g["rules"]]
+    series = [s["series"] for t in docs(DEPLOY / "prometheus-rules.test.yml")[0]["tests"] for s in t["input_series"]]
+    for rule in rules:
+        selectors = re.findall(r"\b(sluice_[a-z_]+)(?:\{([^}]*)\})?", rule["expr"])
+        assert selectors, rule["expr"]
+        for family, matchers in selectors:
+            assert family in exported, (rule["alert"], family)
+            samples = exported[family][1]
+            assert samples, f"{family}: no sample to check the rule against"
+            for label, wanted in re.findall(r'([a-z_]+)="([^"]*)"', matchers):
+                assert any(s.get(label) == wanted for s in samples), (rule["alert"], family, label, wanted)
+            # The annotations name labels the family has ("instance" is Prometheus's own).
+            labels = set(samples[0]) | {"instance"}
+            used = set(re.findall(r"\$labels\.([a-z_]+)", json.dumps(rule.get("annotations", {}))))
+            assert used <= labels, (rule["alert"], used - labels)
+            # The made-up series of the promtool tests carry the same label names.
+            for s in series:
+                if s.startswith(family + "{"):
+                    names = set(re.findall(r'([a-z_]+)="', s))
+                    assert names == labels, (s, labels)
 
 
 # ---------------------------------------------------------------------------
@@ -603,10 +625,10 @@ def test_haproxy_example_is_valid_and_matches_sluice(tmp_path):
 # Grafana
 
 
-def exported_samples(sluice):
+def exported_samples(sluice, **tables):
     """{family: (type, [labels of each sample])} from a real scrape of a Sluice on its test config."""
     from test_metrics import scrape  # test_metrics imports half the suite
-    gw = sluice.start()
+    gw = sluice.start(**tables)
     families = {}
     for line in scrape(gw).splitlines():
         if line.startswith("# TYPE "):

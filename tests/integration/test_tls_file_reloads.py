@@ -95,6 +95,14 @@ def next_update(der):
     return openssl_time(line.split("Next Update:", 1)[1])
 
 
+def replace(path, data):
+    """Writes `data` to a temporary file beside `path` and renames it over
+    `path`: a check never sees a half-written file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data if isinstance(data, bytes) else data.encode())
+    os.replace(tmp, path)
+
+
 def quiet_checks(gw, seconds=3.5):
     """Lets several 1 s file checks go by."""
     time.sleep(seconds * SLOW)
@@ -130,15 +138,16 @@ def test_secret_volume_ticket_keys_shared_by_two_replicas(sluice, pki, tmp_path)
     assert "New," in s_client(a.port, "-tls1_2", "-CAfile", str(pki.ca), "-sess_out", str(sess))
     # Rotation through the Secret: key 2 added (it seals now), key 1 kept for the overlap.
     vol.write({"1": one, "2": base64.b64encode(os.urandom(48)) + b"\n"})
+    # The kubelet adds the links of new names after the swap: a check in
+    # between reloads the old names' new contents first, then the new name.
     for gw in (a, b):
-        gw.wait_log("event=tls_ticket_keys_reloaded")
-        assert "keys=2" in gw.log().split("event=tls_ticket_keys_reloaded", 1)[1].splitlines()[0]
+        gw.wait_log("event=tls_ticket_keys_reloaded file=" + str(vol.path) + " keys=2")
     assert "Reused," in s_client(b.port, "-tls1_2", "-CAfile", str(pki.ca), "-sess_in", str(sess))
     # Key 1 retired: its ticket no longer opens on either.
     vol.write({"2": (vol.path / "2").read_bytes()})
-    b.wait_log("event=tls_ticket_keys_reloaded", count=2)
+    b.wait_log("event=tls_ticket_keys_reloaded file=" + str(vol.path) + " keys=1")
     assert "Reused," not in s_client(b.port, "-tls1_2", "-CAfile", str(pki.ca), "-sess_in", str(sess))
-    assert metric(b, RELOADS, files="ticket_keys", result="ok") == 2
+    assert metric(b, RELOADS, files="ticket_keys", result="ok") >= 2
     assert metric(b, RELOADS, files="ticket_keys", result="refused") == 0
 
 
@@ -147,21 +156,21 @@ def test_broken_certificate_is_refused_once_until_it_changes(sluice, pki, tmp_pa
     shutil.copy(pki.rsa[0], cert)
     shutil.copy(pki.rsa[1], key)
     gw = sluice.start(**tls_tables([(cert, key, [], {})], tls={"reload_check_interval": "1s"}))
-    cert.write_text("-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n")
+    replace(cert, "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n")
     gw.wait_log("event=tls_reload_refused")
     quiet_checks(gw)
     assert gw.log().count("event=tls_reload_refused") == 1, gw.log()[-2000:]
     assert metric(gw, RELOADS, files="certificates", result="refused") == 1
     # Broken another way: that is a new state, tried and refused once more.
-    cert.write_text("not PEM at all\n")
+    replace(cert, "not PEM at all\n")
     gw.wait_log("event=tls_reload_refused", count=2)
     quiet_checks(gw)
     assert gw.log().count("event=tls_reload_refused") == 2
     assert "CN = mx.sluice.test" in served_subject(s_client(gw.port, "-CAfile", str(pki.ca)))
     # Mended: a new pair is taken.
     new_cert, new_key = pki.leaf("mended.sluice.test", "rsa")
-    shutil.copy(new_key, key)
-    shutil.copy(new_cert, cert)
+    replace(key, new_key.read_bytes())
+    replace(cert, new_cert.read_bytes())
     gw.wait_log("event=tls_reloaded")
     assert "CN = mended.sluice.test" in served_subject(s_client(gw.port, "-CAfile", str(pki.ca)))
     assert metric(gw, RELOADS, files="certificates", result="ok") == 1
@@ -172,14 +181,46 @@ def test_broken_ticket_key_file_is_refused_once_until_it_changes(sluice, pki, tm
     keys.write_bytes(base64.b64encode(os.urandom(48)) + b"\n")
     gw = sluice.start(**tls_tables([(*pki.rsa, [], {})],
                                    tls={"ticket_key_file": str(keys), "reload_check_interval": "1s"}))
-    keys.write_text("not base64 at all\n")
+    replace(keys, "not base64 at all\n")
     gw.wait_log("event=tls_ticket_keys_refused")
     quiet_checks(gw)
     assert gw.log().count("event=tls_ticket_keys_refused") == 1, gw.log()[-2000:]
     assert metric(gw, RELOADS, files="ticket_keys", result="refused") == 1
-    keys.write_bytes(base64.b64encode(os.urandom(48)) + b"\n")
+    # A SIGHUP asks for everything to be tried again: refused once more.
+    gw.signal(signal.SIGHUP)
+    gw.wait_log("event=tls_ticket_keys_refused", count=2)
+    quiet_checks(gw)
+    assert gw.log().count("event=tls_ticket_keys_refused") == 2, gw.log()[-2000:]
+    # Emptied (a Secret with no keys left): a state of its own, refused too.
+    keys.unlink()
+    gw.wait_log("event=tls_ticket_keys_refused", count=3)
+    assert "cannot read" in gw.log().split("event=tls_ticket_keys_refused")[3].splitlines()[0]
+    replace(keys, base64.b64encode(os.urandom(48)) + b"\n")
     gw.wait_log("event=tls_ticket_keys_reloaded")
     assert metric(gw, RELOADS, files="ticket_keys", result="ok") == 1
+
+
+def test_client_ca_file_is_watched_with_the_certificates(sluice, pki, tmp_path):
+    # A renewed certificate refused because the client CA file was broken at
+    # that moment is taken once the CA file is mended: the CA file is one of
+    # the files a rebuild reads, so its change is a change of the set.
+    ca = tmp_path / "clients-ca.pem"
+    replace(ca, pki.ca.read_bytes())
+    cert, key = tmp_path / "live.pem", tmp_path / "live.key"
+    replace(cert, pki.rsa[0].read_bytes())
+    replace(key, pki.rsa[1].read_bytes())
+    gw = sluice.start(**tls_tables([(cert, key, [], {})],
+                                   tls={"reload_check_interval": "1s", "client_ca_file": str(ca)}))
+    replace(ca, "not a certificate\n")
+    gw.wait_log("event=tls_reload_refused")
+    assert "client_ca_file" in gw.log().split("event=tls_reload_refused")[1].splitlines()[0]
+    new_cert, new_key = pki.leaf("renewed-ca.sluice.test", "ec")
+    replace(key, new_key.read_bytes())
+    replace(cert, new_cert.read_bytes())
+    gw.wait_log("event=tls_reload_refused", count=2)
+    replace(ca, pki.ca.read_bytes())
+    gw.wait_log("event=tls_reloaded")
+    assert "CN = renewed-ca.sluice.test" in served_subject(s_client(gw.port, "-CAfile", str(pki.ca)))
 
 
 def test_certificate_and_ocsp_dates_per_listener(sluice, pki, tmp_path):
@@ -199,6 +240,8 @@ def test_certificate_and_ocsp_dates_per_listener(sluice, pki, tmp_path):
     assert metric(gw, NOT_AFTER, listener="submission", certificate=str(sub[0])) == not_after(sub[0])
     assert samples_of(gw, NEXT_UPDATE) == {str(chain): next_update(ocsp)}
     assert abs(next_update(ocsp) - (time.time() + 3 * 86400)) < 600
+    # Reading the OCSP file at start is not a reload.
+    assert metric(gw, RELOADS, files="ocsp", result="ok") == 0
     # A reload that drops the ECDSA certificate drops its sample too.
     tables = dict(gw.tables)
     tables["tls"] = {"certificate": [{"cert": str(chain), "key": str(pki.rsa[1]), "ocsp": str(ocsp)}]}
@@ -206,3 +249,9 @@ def test_certificate_and_ocsp_dates_per_listener(sluice, pki, tmp_path):
     gw.signal(signal.SIGHUP)
     gw.wait_log("event=reloaded")
     assert samples_of(gw, NOT_AFTER) == {str(chain): not_after(pki.rsa[0]), str(sub[0]): not_after(sub[0])}
+    assert metric(gw, RELOADS, files="ocsp", result="ok") == 0  # nor is reading it again on SIGHUP
+    # A new response written over the file is.
+    replace(ocsp, pki.ocsp_response(pki.rsa[0], tmp_path / "next.ocsp", days=5).read_bytes())
+    gw.wait_log("event=tls_ocsp_loaded", count=3)
+    assert metric(gw, RELOADS, files="ocsp", result="ok") == 1
+    assert samples_of(gw, NEXT_UPDATE) == {str(chain): next_update(ocsp)}
