@@ -5,6 +5,8 @@ namespace sluice::gateway {
 namespace {
 
 bool is_file_path(std::string_view s) { return !s.empty() && s.find('\0') == std::string_view::npos; }
+// An optional file: "" (the documented default) means none.
+bool is_file_path_or_none(std::string_view s) { return s.empty() || is_file_path(s); }
 bool is_optional_path(std::string_view s) { return s.find('\0') == std::string_view::npos; }
 bool is_tls_version(std::string_view s) { return s == "1.2" || s == "1.3"; }
 bool is_cipher_list(std::string_view s) {
@@ -25,7 +27,7 @@ void read_certificates(TableReader& owner, std::string_view key, std::vector<Tls
     r.string("cert", is_file_path, "a file path", c.cert);
     r.string("key", is_file_path, "a file path", c.key);
     r.domains("names", c.names);
-    r.string("ocsp", is_file_path, "a file path", c.ocsp);
+    r.string("ocsp", is_file_path_or_none, "a file path (\"\": none)", c.ocsp);
     r.finish();
     if (c.cert.empty()) r.problem(t, "cert", "is needed (a PEM certificate chain file)");
     if (c.key.empty()) r.problem(t, "key", "is needed (a PEM private key file)");

@@ -99,6 +99,13 @@ TEST(ConfigTls, ProblemsAreReported) {
   one("[[tls.certificate]]\ncert = \"/a\"\nkey = \"/b\"\nkeyfile = \"/c\"\n", "unknown key");
   one("[tls]\nticket_lifetime = \"10m\"\n", "at least ticket_key_rotation");
   one("[tls]\nticket_key_rotation = \"10s\"\nticket_lifetime = \"10s\"\n", "at least 1m");
+  one("[[tls.certificate]]\ncert = \"\"\nkey = \"/b\"\n", "cert: \"\" is not a file path");
+}
+
+TEST(ConfigTls, AnEmptyOcspIsTheDocumentedNone) {
+  const ConfigLoad l = load_config_text("[[tls.certificate]]\ncert = \"/a\"\nkey = \"/b\"\nocsp = \"\"\n", "t.toml");
+  ASSERT_NE(l.config, nullptr) << problems(l);
+  EXPECT_EQ(l.config->tls.certificates.at(0).ocsp, "");
 }
 
 }  // namespace

@@ -15,7 +15,7 @@
 //   m.spool_commit_failures.with({"enospc"}).inc();     // resolve once, keep the Counter&
 //   m.queue_messages  // Family<Gauge> {state}: register a collector that set()s it:
 //   m.registry.add_collector([&m, &queue] {
-//     m.queue_messages.with({"active"}).set(queue.count_active()); ... });
+//     m.queue_messages.with({"queued"}).set(queue.count_queued()); ... });
 #pragma once
 #include <array>
 #include <string>
