@@ -11,9 +11,10 @@ namespace {
 
 // OpenDMARC's numbers (its opendmarc-reports reads them back): SPF and DKIM
 // results 0 pass, 2 softfail, 3 neutral, 4 temperror, 5 permerror, 6 none,
-// 7 fail; alignment 4 pass, 5 fail; policies and modes as the ASCII code of
-// their first letter ('n' 'q' 'r', 'r' 's'), 0 when unknown; action 0
-// reject, 2 accept, 4 quarantine.
+// 7 fail; alignment 4 pass, 5 fail; the record's p, sp, adkim and aspf as
+// the ASCII code of their first letter ('n' 'q' 'r', 'r' 's'), 0 when
+// unknown; action 0 reject, 2 accept, 4 quarantine. Checked by importing a
+// file with the real opendmarc-import into MariaDB (tests/integration).
 int spf_code(const std::optional<SpfResult>& spf) {
   if (!spf) return 6;
   switch (spf->verdict) {
@@ -41,6 +42,28 @@ int dkim_code(DkimStatus s) {
 
 int letter(const std::string& word) { return word.empty() ? 0 : static_cast<unsigned char>(word.front()); }
 
+// The "policy" line is libopendmarc's policy to enforce (its DMARC_POLICY_*
+// values, which OpenDMARC and Exim write there), not a letter: 14 no record,
+// 15 passed, and for a message that failed, the policy it met, before pct:
+// 16 reject, 17 quarantine, 18 none. A DNS failure is written as "no record".
+int enforced_policy_code(const DmarcResult& d) {
+  switch (d.status) {
+    case DmarcStatus::accept: return 15;
+    case DmarcStatus::norecord:
+    case DmarcStatus::temperror: return 14;
+    default: break;
+  }
+  if (d.domain_policy == "reject") return 16;
+  if (d.domain_policy == "quarantine") return 17;
+  return 18;
+}
+
+// Sluice does not evaluate ARC, but opendmarc-import's messages table has
+// NOT NULL arc columns: a record without them is refused by the database.
+// Written as Exim writes them then: result unknown (11), policy unused (1),
+// and the empty seal list in the "json:" form opendmarc-import parses.
+constexpr std::string_view kNoArc = "arc 11\narc_policy 1 json:[]\n";
+
 std::string token(std::string_view s) {
   std::string o;
   for (char c : s) o += (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) ? '_' : c;
@@ -66,7 +89,7 @@ std::string dmarc_history_record(const FilterResults& r, const DmarcHistoryFacts
   line("mfrom", token(f.mail_from_domain));
   line("spf", std::to_string(spf_code(r.spf)));
   line("pdomain", token(d.used_domain.empty() ? d.from_domain : d.used_domain));
-  line("policy", std::to_string(letter(d.domain_policy)));
+  line("policy", std::to_string(enforced_policy_code(d)));
   if (d.record && !d.record->rua.empty())
     for (const auto& u : d.record->rua) line("rua", token(u));
   else
@@ -81,6 +104,7 @@ std::string dmarc_history_record(const FilterResults& r, const DmarcHistoryFacts
   line("action", f.action == DmarcHistoryFacts::Action::reject       ? "0"
                  : f.action == DmarcHistoryFacts::Action::quarantine ? "4"
                                                                      : "2");
+  out += kNoArc;
   for (const auto& k : r.dkim)
     if (!k.domain.empty())
       out += "dkim " + token(k.domain) + " " + token(k.selector) + " " + std::to_string(dkim_code(k.status)) + "\n";

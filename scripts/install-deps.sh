@@ -6,7 +6,9 @@
 # our queuefile export (tests/integration/exim_peer.py), Postfix's
 # smtp-source unpacked with dpkg -x so it never conflicts with an installed MTA;
 # prometheus for promtool and a real scraping server in test_metrics.py;
-# dkimpy and OpenDKIM's tools sign the messages the DKIM tests verify).
+# dkimpy and OpenDKIM's tools sign the messages the DKIM tests verify;
+# OpenDMARC's opendmarc-import, unpacked with dpkg -x, reads our DMARC history
+# file into a throwaway MariaDB server: tests/integration/opendmarc_peer.py).
 set -euo pipefail
 what=${1:-build}
 export DEBIAN_FRONTEND=noninteractive
@@ -21,7 +23,8 @@ test_pkgs=(python3 python3-pytest python3-yaml python3-cryptography swaks openss
   libnet-ssleay-perl nginx-light libnginx-mod-mail haproxy
   clang libclang-rt-14-dev iproute2 procps exim4-daemon-light unbound
   libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase
-  prometheus gnuplot-nox python3-dkim python3-nacl opendkim-tools strace)
+  prometheus gnuplot-nox python3-dkim python3-nacl opendkim-tools strace
+  mariadb-server-core mariadb-client-core libdbd-mysql-perl libswitch-perl libjson-perl)
 
 pkgs=("${build_pkgs[@]}")
 [[ $what == test ]] && pkgs+=("${test_pkgs[@]}")
@@ -45,5 +48,14 @@ if [[ $what == test ]]; then
     ( cd "$dest/debs" && $SUDO "${APT[@]}" download postfix >/dev/null 2>&1 ) || {
       $SUDO "${APT[@]}" update -qq && ( cd "$dest/debs" && $SUDO "${APT[@]}" download postfix >/dev/null ); }
     dpkg -x "$(ls "$dest"/debs/postfix_*.deb | head -n1)" "$dest"
+  fi
+  # OpenDMARC's import script and schema, unpacked the same way: installing
+  # the package would start its milter.
+  dest=${SLUICE_PEERS_OPT:-/opt/sluice-peers}/opendmarc
+  if [[ ! -f $dest/usr/sbin/opendmarc-import ]]; then
+    mkdir -p "$dest/debs"
+    ( cd "$dest/debs" && $SUDO "${APT[@]}" download opendmarc >/dev/null 2>&1 ) || {
+      $SUDO "${APT[@]}" update -qq && ( cd "$dest/debs" && $SUDO "${APT[@]}" download opendmarc >/dev/null ); }
+    dpkg -x "$(ls "$dest"/debs/opendmarc_*.deb | head -n1)" "$dest"
   fi
 fi

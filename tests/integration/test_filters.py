@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conftest import wait_until
 from dns_server import Unbound, txt
+from opendmarc_peer import OpenDmarcDatabase
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 KEY_PEM = KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
@@ -268,11 +269,42 @@ def test_dmarc_history_file_in_opendmarcs_import_format(sluice, dns, tmp_path):
     assert (passed["reporter"], passed["ipaddr"], passed["from"], passed["mfrom"]) == \
         ("mx.sluice.test", "127.0.0.1", "sender.test", "sender.test")
     assert (passed["spf"], passed["align_spf"], passed["align_dkim"], passed["action"]) == ("0", "4", "4", "2")
-    assert (passed["p"], passed["policy"], passed["pct"], passed["rua"]) == (str(ord("r")), str(ord("r")), "100",
+    # "p" is the record's letter; "policy" is libopendmarc's policy to enforce (15 passed, 17 quarantine).
+    assert (passed["p"], passed["policy"], passed["pct"], passed["rua"]) == (str(ord("r")), "15", "100",
                                                                             "mailto:agg@sender.test")
     assert passed["dkim"] == [("sender.test", "sel", "0")]
-    assert (rejected["from"], rejected["pdomain"], rejected["policy"]) == ("other.test", "other.test", str(ord("q")))
+    assert (passed["arc"], passed["arc_policy"]) == ("11", "1")
+    assert (rejected["from"], rejected["pdomain"], rejected["policy"]) == ("other.test", "other.test", "17")
     assert (rejected["align_spf"], rejected["align_dkim"], rejected["action"], rejected["rua"]) == ("5", "5", "0", "-")
+
+    # The real reader: OpenDMARC's opendmarc-import into its schema on a real MariaDB.
+    db = OpenDmarcDatabase(tmp_path / "opendmarc")
+    try:
+        code, err = db.import_history(history)
+        assert code == 0 and "failed" not in err, err
+        rows = db.sql("""
+            SELECT m.jobid, f.name, p.name, m.policy, m.disp, m.spf, m.align_dkim, m.align_spf, m.sigcount,
+                   m.arc, m.arc_policy, i.addr
+            FROM messages m JOIN domains f ON f.id = m.from_domain JOIN domains p ON p.id = m.policy_domain
+                            JOIN ipaddr i ON i.id = m.ip
+            ORDER BY m.id""", database="opendmarc")
+        assert rows == [
+            [passed["job"], "sender.test", "sender.test", "15", "2", "0", "4", "4", "1", "11", "1", "127.0.0.1"],
+            [rejected["job"], "other.test", "other.test", "17", "0", rejected["spf"], "5", "5", "0", "11", "1",
+             "127.0.0.1"],
+        ], rows
+        signatures = db.sql("""SELECT d.name, s.name, g.pass, g.error FROM signatures g
+                               JOIN domains d ON d.id = g.domain JOIN selectors s ON s.id = g.selector""",
+                            database="opendmarc")
+        assert signatures == [["sender.test", "sel", "0", "0"]], signatures
+        requests = db.sql("""SELECT d.name, r.repuri, r.adkim, r.aspf, r.policy, r.spolicy, r.pct FROM requests r
+                             JOIN domains d ON d.id = r.domain ORDER BY d.name""", database="opendmarc")
+        # No sp= in the record: 0, which opendmarc-reports publishes as p's value.
+        assert requests[1] == ["sender.test", "mailto:agg@sender.test", str(ord("r")), str(ord("r")),
+                               str(ord("r")), "0", "100"], requests
+        assert requests[0][:2] == ["other.test", ""] and requests[0][4] == str(ord("q")), requests
+    finally:
+        db.stop()
 
 
 def test_forensic_report_is_queued_only_when_turned_on(sluice, dns):
