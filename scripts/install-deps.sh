@@ -39,23 +39,22 @@ if (( ${#missing[@]} )); then
   $SUDO "${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# unpack PACKAGE FILE: downloads Debian's PACKAGE and unpacks it with dpkg -x
+# under /opt/sluice-peers/PACKAGE (never installed), unless FILE is there.
+unpack() {
+  local dest=${SLUICE_PEERS_OPT:-/opt/sluice-peers}/$1
+  [[ -e $dest/$2 ]] && return 0
+  mkdir -p "$dest/debs"
+  ( cd "$dest/debs" && $SUDO "${APT[@]}" download "$1" >/dev/null 2>&1 ) || {
+    $SUDO "${APT[@]}" update -qq && ( cd "$dest/debs" && $SUDO "${APT[@]}" download "$1" >/dev/null ); }
+  dpkg -x "$(ls "$dest"/debs/"$1"_*.deb | head -n1)" "$dest"
+}
+
 if [[ $what == test ]]; then
-  # Postfix's smtp-source/smtp-sink, unpacked beside the system (never installed:
-  # Debian's postfix and exim4 packages conflict with each other).
-  dest=${SLUICE_PEERS_OPT:-/opt/sluice-peers}/postfix
-  if [[ ! -x $dest/usr/sbin/smtp-source ]]; then
-    mkdir -p "$dest/debs"
-    ( cd "$dest/debs" && $SUDO "${APT[@]}" download postfix >/dev/null 2>&1 ) || {
-      $SUDO "${APT[@]}" update -qq && ( cd "$dest/debs" && $SUDO "${APT[@]}" download postfix >/dev/null ); }
-    dpkg -x "$(ls "$dest"/debs/postfix_*.deb | head -n1)" "$dest"
-  fi
-  # OpenDMARC's import script and schema, unpacked the same way: installing
-  # the package would start its milter.
-  dest=${SLUICE_PEERS_OPT:-/opt/sluice-peers}/opendmarc
-  if [[ ! -f $dest/usr/sbin/opendmarc-import ]]; then
-    mkdir -p "$dest/debs"
-    ( cd "$dest/debs" && $SUDO "${APT[@]}" download opendmarc >/dev/null 2>&1 ) || {
-      $SUDO "${APT[@]}" update -qq && ( cd "$dest/debs" && $SUDO "${APT[@]}" download opendmarc >/dev/null ); }
-    dpkg -x "$(ls "$dest"/debs/opendmarc_*.deb | head -n1)" "$dest"
-  fi
+  # Postfix's smtp-source/smtp-sink, beside the system: Debian's postfix and
+  # exim4 packages conflict with each other.
+  unpack postfix usr/sbin/smtp-source
+  # OpenDMARC's import script and schema: installing the package would start
+  # its milter.
+  unpack opendmarc usr/sbin/opendmarc-import
 fi

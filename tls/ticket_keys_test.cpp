@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <string_view>
 
 namespace sluice::tls {
 namespace {
@@ -23,6 +25,20 @@ bool seal(TicketKeys& k, Ticket& t, Clock::time_point now) {
   return k.seal(std::span<std::uint8_t, 16>(t.name), std::span<std::uint8_t, 16>(t.iv),
                 std::span<std::uint8_t, 32>(t.mac), t.data, now);
 }
+// Two key lines: base64 of 48 bytes each.
+constexpr std::string_view k1 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v";
+constexpr std::string_view k2 = "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoOEhYaHiImKi4yNjo+QkZKT";
+
+// A directory of its own for a test's key files, removed at the end.
+struct KeyDir {
+  explicit KeyDir(std::string_view name)
+      : path(std::filesystem::temp_directory_path() / (std::string(name) + "-" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(path);
+  }
+  ~KeyDir() { std::filesystem::remove_all(path); }
+  std::filesystem::path path;
+};
+
 TicketOpen open(TicketKeys& k, Ticket t, Clock::time_point now) {
   return k.open(std::span<const std::uint8_t, 16>(t.name), std::span<const std::uint8_t, 16>(t.iv),
                 std::span<const std::uint8_t, 32>(t.mac), t.data, now);
@@ -77,11 +93,8 @@ TEST(TicketKeys, KeyFileFormat) {
 }
 
 TEST(TicketKeys, FileModeLastKeySealsAllOpen) {
-  const auto dir = std::filesystem::temp_directory_path() / ("sluice-keys-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto file = dir / "keys";
-  const std::string k1 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v";
-  const std::string k2 = "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoOEhYaHiImKi4yNjo+QkZKT";
+  const KeyDir dir("sluice-keys");
+  const auto file = dir.path / "keys";
   std::ofstream(file) << k1 << "\n";
   TicketKeys a({3600s, 7200s, file.string()});
   std::string error;
@@ -104,19 +117,17 @@ TEST(TicketKeys, FileModeLastKeySealsAllOpen) {
   EXPECT_TRUE(a.file_changed());
   ASSERT_TRUE(a.reload(error)) << error;
   EXPECT_EQ(a.key_count(), 1u);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(TicketKeys, DirectoryEmptiedOfItsKeysIsAChange) {
-  const auto dir = std::filesystem::temp_directory_path() / ("sluice-keys-dir-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto file = dir / "1";
-  std::ofstream(file) << "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v\n";
-  TicketKeys a({3600s, 7200s, dir.string()});
+  const KeyDir dir("sluice-keys-dir");
+  const auto file = dir.path / "1";
+  std::ofstream(file) << k1 << "\n";
+  TicketKeys a({3600s, 7200s, dir.path.string()});
   std::string error;
   ASSERT_TRUE(a.reload(error)) << error;
   std::filesystem::remove(file);
-  std::ofstream(dir / ".hidden") << "not a key file\n";  // dot-files are not key files
+  std::ofstream(dir.path / ".hidden") << "not a key file\n";  // dot-files are not key files
   EXPECT_TRUE(a.file_changed());
   EXPECT_FALSE(a.reload(error));
   EXPECT_NE(error.find("no ticket key found"), std::string::npos) << error;
@@ -124,7 +135,6 @@ TEST(TicketKeys, DirectoryEmptiedOfItsKeysIsAChange) {
   EXPECT_FALSE(a.file_changed());  // refused once
   a.forget_refusal();              // as a SIGHUP does
   EXPECT_TRUE(a.file_changed());
-  std::filesystem::remove_all(dir);
 }
 
 TEST(TicketKeys, MissingFileIsSaidToBeMissing) {
@@ -137,12 +147,9 @@ TEST(TicketKeys, MissingFileIsSaidToBeMissing) {
 TEST(TicketKeys, FileReplacedByRenameWithItsOldTimeAndSizeIsSeen) {
   // `cp -p` of a backup then `mv` over the file: same size, same mtime; only
   // the inode (and ctime) tell it is another file.
-  const auto dir = std::filesystem::temp_directory_path() / ("sluice-keys-mv-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto file = dir / "keys";
-  const auto next = dir / ".keys.new";
-  const std::string k1 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v";
-  const std::string k2 = "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoOEhYaHiImKi4yNjo+QkZKT";
+  const KeyDir dir("sluice-keys-mv");
+  const auto file = dir.path / "keys";
+  const auto next = dir.path / ".keys.new";
   std::ofstream(file) << k1 << "\n";
   TicketKeys a({3600s, 7200s, file.string()});
   std::string error;
@@ -158,7 +165,6 @@ TEST(TicketKeys, FileReplacedByRenameWithItsOldTimeAndSizeIsSeen) {
   TicketKeys only_k2_sealing({3600s, 7200s, file.string()});
   ASSERT_TRUE(only_k2_sealing.reload(error)) << error;
   EXPECT_EQ(open(only_k2_sealing, t, Clock::now()), TicketOpen::ok);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
