@@ -24,7 +24,8 @@ test_pkgs=(python3 python3-pytest python3-yaml python3-cryptography swaks openss
   clang libclang-rt-14-dev iproute2 procps exim4-daemon-light unbound
   libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase
   prometheus gnuplot-nox python3-dkim python3-nacl opendkim-tools strace
-  mariadb-server-core mariadb-client-core libdbd-mysql-perl libswitch-perl libjson-perl)
+  mariadb-server-core mariadb-client-core libdbd-mysql-perl libswitch-perl libjson-perl
+  libhttp-message-perl)
 
 pkgs=("${build_pkgs[@]}")
 [[ $what == test ]] && pkgs+=("${test_pkgs[@]}")

@@ -1,10 +1,12 @@
-"""OpenDMARC's importer, the program that reads a DMARC history file, against
-a real MariaDB server on loopback (docs/filters.md, "History file").
+"""OpenDMARC's importer, the program that reads a DMARC history file, and its
+aggregate-report writer, against a real MariaDB server on loopback
+(docs/filters.md, "History file").
 
 - opendmarc-import and OpenDMARC's database schema come from Debian's
   opendmarc package, unpacked with dpkg -x by `scripts/install-deps.sh test`
   into /opt/sluice-peers/opendmarc (installing it would start its milter).
-  Its Perl modules (DBI, DBD::mysql, Switch, JSON) are Debian packages.
+  Their Perl modules (DBI, DBD::mysql, Switch, JSON, HTTP::Message) are
+  Debian packages.
 - The server is mariadb-server-core's mariadbd, a throwaway instance in the
   test's directory, listening on 127.0.0.1 only, with the schema loaded as
   Debian's dbconfig would load it.
@@ -19,6 +21,7 @@ from conftest import free_port, wait_port
 PEERS = Path(os.environ.get("SLUICE_PEERS_OPT", "/opt/sluice-peers"))
 OPENDMARC = PEERS / "opendmarc"
 IMPORT = OPENDMARC / "usr/sbin/opendmarc-import"
+REPORTS = OPENDMARC / "usr/sbin/opendmarc-reports"
 SCHEMA = OPENDMARC / "usr/share/dbconfig-common/data/opendmarc/install/mysql"
 INSTALL_HINT = "run scripts/install-deps.sh test (opendmarc unpacked, mariadb-server-core, mariadb-client-core)"
 
@@ -48,10 +51,14 @@ class OpenDmarcDatabase:
              "--bind-address=127.0.0.1", f"--socket={self.dir / 'mariadbd.sock'}",
              f"--pid-file={self.dir / 'mariadbd.pid'}", "--skip-log-bin", "--innodb-buffer-pool-size=16M"],
             stdout=self.log, stderr=subprocess.STDOUT)
-        wait_port(self.port, timeout=60)
-        self.sql("CREATE DATABASE opendmarc; CREATE USER 'opendmarc'@'%' IDENTIFIED BY 'opendmarc'; "
-                 "GRANT ALL ON opendmarc.* TO 'opendmarc'@'%';")
-        self.sql(SCHEMA.read_text(), database="opendmarc")
+        try:
+            wait_port(self.port, timeout=60)
+            self.sql("CREATE DATABASE opendmarc; CREATE USER 'opendmarc'@'%' IDENTIFIED BY 'opendmarc'; "
+                     "GRANT ALL ON opendmarc.* TO 'opendmarc'@'%';")
+            self.sql(SCHEMA.read_text(), database="opendmarc")
+        except BaseException:
+            self.stop()  # no server left behind by a failed start
+            raise
 
     def sql(self, statements, database=None):
         """Runs SQL as root; the rows of the last statement, each a list of strings."""
@@ -67,6 +74,19 @@ class OpenDmarcDatabase:
             r = subprocess.run(["perl", str(IMPORT), "--dbhost=127.0.0.1", f"--dbport={self.port}", "--verbose"],
                                stdin=f, capture_output=True, text=True, timeout=120)
         return r.returncode, r.stderr
+
+    def aggregate_reports(self, directory, smtp_port):
+        """opendmarc-reports --test: writes each domain's aggregate report (RFC 7489
+        appendix C XML) into `directory` instead of mailing it; it still greets the
+        SMTP server at `smtp_port` first. The paths of the reports, and stderr."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        r = subprocess.run(["perl", str(REPORTS), "--dbhost=127.0.0.1", f"--dbport={self.port}", "--test",
+                            "--verbose", "--smtp-server=127.0.0.1", f"--smtp-port={smtp_port}",
+                            "--report-email=dmarc-reports@mx.sluice.test", "--report-org=sluice.test"],
+                           cwd=directory, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return sorted(directory.glob("*.xml")), r.stderr
 
     def stop(self):
         if self.proc.poll() is None:

@@ -9,6 +9,7 @@ import time
 import re
 import smtplib
 import urllib.request
+from xml.etree import ElementTree
 
 import dkim
 import pytest
@@ -241,7 +242,7 @@ def test_rcpt_rules_refuse_one_recipient_and_switch_dmarc_off(sluice, dns):
     assert "dmarc" not in ar and "spf=pass" in ar, ar  # DMARC switched off for this transaction
 
 
-def test_dmarc_history_file_in_opendmarcs_import_format(sluice, dns, tmp_path):
+def test_dmarc_history_file_through_opendmarc_import_and_reports(sluice, dns, tmp_path):
     history = tmp_path / "dmarc.history"
     gw = sluice.start(dns={"servers": ["127.0.0.1"], "port": dns.port},
                       filters={"enabled": True, "dmarc_history_file": str(history)},
@@ -303,6 +304,23 @@ def test_dmarc_history_file_in_opendmarcs_import_format(sluice, dns, tmp_path):
         assert requests[1] == ["sender.test", "mailto:agg@sender.test", str(ord("r")), str(ord("r")),
                                str(ord("r")), "0", "100"], requests
         assert requests[0][:2] == ["other.test", ""] and requests[0][4] == str(ord("q")), requests
+
+        # And the aggregate report OpenDMARC writes from those rows: only
+        # sender.test asks for one (rua=), with its one message.
+        reports, err = db.aggregate_reports(tmp_path / "reports", gw.port)
+        assert len(reports) == 1 and "!sender.test!" in reports[0].name, (reports, err)
+        feedback = ElementTree.parse(reports[0]).getroot()
+        published = feedback.find("policy_published")
+        assert [published.findtext(k) for k in ("domain", "adkim", "aspf", "p", "sp", "pct")] == \
+            ["sender.test", "r", "r", "reject", "reject", "100"]
+        (record,) = feedback.findall("record")
+        assert record.findtext("row/source_ip") == "127.0.0.1"
+        assert [record.findtext(f"row/policy_evaluated/{k}") for k in ("disposition", "dkim", "spf")] == \
+            ["none", "pass", "pass"]
+        assert record.findtext("identifiers/header_from") == "sender.test"
+        assert [record.findtext(f"auth_results/spf/{k}") for k in ("domain", "result")] == ["sender.test", "pass"]
+        assert [record.findtext(f"auth_results/dkim/{k}") for k in ("domain", "selector", "result")] == \
+            ["sender.test", "sel", "pass"]
     finally:
         db.stop()
 
