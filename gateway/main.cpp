@@ -6,6 +6,7 @@
 //   sluice version
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -16,6 +17,7 @@
 #include "gateway/gateway.hpp"
 #include "gateway/log.hpp"
 #include "gateway/queue_command.hpp"
+#include "tls/certificate_expiry.hpp"
 #include "tls/context_registry.hpp"
 
 #ifndef SLUICE_VERSION
@@ -82,6 +84,10 @@ int main(int argc, char** argv) {
       std::cerr << config_path << ": tls: " << tls_error << "\n";
       return 1;
     }
+    // Warnings only: an expired certificate is still served (tls/certificate_expiry.hpp).
+    for (const auto& w : sluice::tls::expiry_warnings(tls.certificate_dates(), std::time(nullptr)))
+      std::cerr << config_path << ": warning: tls certificate " << sluice::gateway::quoted(w.file) << " (listener "
+                << w.listener << ") " << w.text() << "\n";
     // Warnings only: the queue retries until such a directory is usable.
     for (const auto& p : sluice::gateway::check_export_directories(*loaded.config))
       std::cerr << config_path << ": warning: " << p.owner << " " << sluice::gateway::quoted(p.name)

@@ -2,6 +2,7 @@
 
 #include "gateway/log.hpp"
 #include "metrics/tls_counters.hpp"
+#include "tls/certificate_expiry.hpp"
 
 namespace sluice::tls {
 
@@ -60,8 +61,8 @@ std::shared_ptr<ServerContext> ContextRegistry::get(const std::string& listener)
   return it == map->end() ? nullptr : it->second;
 }
 
-std::vector<std::pair<std::string, ServerContext::CertificateDates>> ContextRegistry::certificate_dates() const {
-  std::vector<std::pair<std::string, ServerContext::CertificateDates>> out;
+ListenerCertificateDates ContextRegistry::certificate_dates() const {
+  ListenerCertificateDates out;
   for (const auto& [name, ctx] : *contexts_.load())
     for (auto& dates : ctx->certificate_dates()) out.emplace_back(name, std::move(dates));
   return out;
@@ -84,7 +85,8 @@ void ContextRegistry::check_files() {
   }
   auto current = contexts_.load();
   std::shared_ptr<Map> next;
-  std::vector<std::string> reloaded;
+  // The listeners rebuilt, with their certificates' dates for the expiry check.
+  std::vector<std::pair<std::string, ListenerCertificateDates>> reloaded;
   for (const auto& [name, ctx] : *current) {
     ctx->refresh_ocsp();
     const std::string now = ctx->files_signature();
@@ -112,14 +114,18 @@ void ContextRegistry::check_files() {
     }
     refused_.erase(name);
     TlsCounters::add(counters.certificate_reloads.ok);
+    ListenerCertificateDates dates;
+    for (auto& d : rebuilt->certificate_dates()) dates.emplace_back(name, std::move(d));
+    reloaded.emplace_back(name, std::move(dates));
     if (!next) next = std::make_shared<Map>(*current);
     (*next)[name] = std::move(rebuilt);
-    reloaded.push_back(name);
   }
   if (next) contexts_.store(std::move(next));
   // Logged once in use: whoever reads the line then gets the new certificates.
-  for (const std::string& name : reloaded)
+  for (const auto& [name, dates] : reloaded) {
     gateway::log_info("tls_reloaded").field("listener", name).field("reason", "files changed");
+    log_expiry_warnings(expiry_warnings(dates, std::time(nullptr)));
+  }
 }
 
 }  // namespace sluice::tls

@@ -32,7 +32,7 @@ class ContextRegistry {
   bool any() const { return !contexts_.load()->empty(); }
   void check_files();
   // Every listener's certificates with their dates, for the metrics; any thread.
-  std::vector<std::pair<std::string, ServerContext::CertificateDates>> certificate_dates() const;
+  ListenerCertificateDates certificate_dates() const;
   // The process's ticket keys (nullptr when tickets are off).
   std::shared_ptr<TicketKeys> ticket_keys() const { return keys_; }
 

@@ -16,6 +16,7 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gateway/config.hpp"
@@ -92,5 +93,9 @@ class ServerContext {
   std::string client_ca_file_;  // tls.client_ca_file as built ("" : none)
   std::string signature_;  // files' stat() at build time
 };
+
+// (listener, dates) for each certificate of each listener: what the metrics
+// and the expiry warnings read (context_registry.hpp, certificate_expiry.hpp).
+using ListenerCertificateDates = std::vector<std::pair<std::string, ServerContext::CertificateDates>>;
 
 }  // namespace sluice::tls

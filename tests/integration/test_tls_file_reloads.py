@@ -9,17 +9,22 @@
 - The dates operators alert on: each certificate's notAfter and its OCSP
   response's nextUpdate, per listener, compared with what openssl reads from
   the same files; a certificate dropped by a reload leaves the scrape.
+- Without Prometheus: a certificate that expired or expires within two weeks
+  is named in the log (at start, on SIGHUP, when replaced) and by
+  `sluice check-config`, and is still served.
 """
 import base64
 import datetime
 import os
+import re
 import shutil
 import signal
+import subprocess
 import time
 
 import pytest
 
-from conftest import SLOW, free_port
+from conftest import BIN, SLOW, free_port
 from test_metrics import parse, scrape, value
 from tls_support import Pki, run, s_client, served_subject, tls_tables
 
@@ -255,3 +260,36 @@ def test_certificate_and_ocsp_dates_per_listener(sluice, pki, tmp_path):
     gw.wait_log("event=tls_ocsp_loaded", count=3)
     assert metric(gw, RELOADS, files="ocsp", result="ok") == 1
     assert samples_of(gw, NEXT_UPDATE) == {str(chain): next_update(ocsp)}
+
+
+def test_expired_and_expiring_certificates_are_named_and_still_served(sluice, pki, tmp_path):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    expired = pki.dated_leaf("old.sluice.test", now - datetime.timedelta(days=90),
+                             now - datetime.timedelta(days=1, hours=12))
+    soon = pki.leaf("soon.sluice.test", "ec", days=5)
+    fine = pki.leaf("fine.sluice.test", "ec", days=30)
+    tables = tls_tables([(*fine, [], {}), (*soon, ["soon.sluice.test"], {}), (*expired, ["old.sluice.test"], {})])
+    gw = sluice.start(**tables)
+    gw.wait_log("event=tls_certificate_expired")
+    gw.wait_log("event=tls_certificate_expires_soon")
+    lines = [l for l in gw.log().splitlines() if "event=tls_certificate_" in l]
+    assert len(lines) == 2, lines
+    (old_line,) = [l for l in lines if "expired" in l.split("event=")[1].split()[0]]
+    assert f"file={expired[0]}" in old_line and "days=1 " in old_line, old_line
+    (soon_line,) = [l for l in lines if "expires_soon" in l]
+    assert f"file={soon[0]}" in soon_line and re.search(r"days=[45] ", soon_line), soon_line
+    # Still served: an expired certificate is for the client to judge.
+    out = s_client(gw.port, "-servername", "old.sluice.test")
+    assert "CN = old.sluice.test" in served_subject(out), out
+    # check-config says the same, as warnings (exit 0).
+    r = subprocess.run([BIN, "check-config", "--config", str(gw.config_path)], capture_output=True, text=True,
+                       timeout=60, cwd=gw.dir)
+    assert r.returncode == 0, r.stderr
+    warnings = [l for l in r.stderr.splitlines() if "warning: tls certificate" in l]
+    assert len(warnings) == 2, r.stderr
+    assert any(str(expired[0]) in w and "expired 1 day ago" in w for w in warnings), warnings
+    assert any(str(soon[0]) in w and re.search(r"expires in [45] days", w) for w in warnings), warnings
+    # A SIGHUP names them again (an operator reloading sees the state now).
+    gw.signal(signal.SIGHUP)
+    gw.wait_log("event=reloaded")
+    gw.wait_log("event=tls_certificate_expired", count=2)

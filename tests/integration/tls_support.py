@@ -56,6 +56,28 @@ class Pki:
             f.write(f"V\t991231235959Z\t\t{serial}\tunknown\t/CN={name}\n")
         return cert, key
 
+    def dated_leaf(self, name, not_before, not_after):
+        """(cert path, key path) for CN=name, EC P-256, valid between two datetimes (openssl req
+        cannot date a certificate in the past; Python's cryptography can)."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+        ca = x509.load_pem_x509_certificate(self.ca.read_bytes())
+        ca_key = serialization.load_pem_private_key(self.ca_key.read_bytes(), None)
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+                .issuer_name(ca.subject).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(not_before).not_valid_after(not_after)
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+                .sign(ca_key, hashes.SHA256()))
+        cert_path, key_path = self.dir / f"{name}-dated.pem", self.dir / f"{name}-dated.key"
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        return cert_path, key_path
+
     def fullchain(self, cert, out):
         """The leaf followed by its issuer, as a chain file for stapling."""
         Path(out).write_bytes(Path(cert).read_bytes() + self.ca.read_bytes())
