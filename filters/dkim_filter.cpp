@@ -30,6 +30,14 @@ void DkimFilter::fail(FilterResults& results, std::string_view why) {
   verifier_.reset();
 }
 
+std::vector<std::string> DkimFilter::result_vocabulary() {
+  std::vector<std::string> words{"none"};  // an unsigned message
+  for (DkimStatus s : {DkimStatus::pass, DkimStatus::fail, DkimStatus::neutral, DkimStatus::temperror,
+                       DkimStatus::permerror})
+    words.emplace_back(to_string(s));
+  return words;
+}
+
 std::vector<std::string> DkimFilter::result_words(const FilterResults& results) const {
   if (!results.dkim_ran) return {};
   if (results.dkim.empty()) return {"none"};

@@ -20,6 +20,8 @@ class DkimFilter final : public Filter {
   void fail(FilterResults& results, std::string_view why) override;
   void reset() override { verifier_.reset(); }
   std::vector<std::string> result_words(const FilterResults& results) const override;
+  // Every word result_words() can give (filters/filter_metrics.hpp).
+  static std::vector<std::string> result_vocabulary();
 
  private:
   Resolver& resolver_;

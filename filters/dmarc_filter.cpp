@@ -43,6 +43,15 @@ void DmarcFilter::fail(FilterResults& results, std::string_view why) {
   results.dmarc = std::move(r);
 }
 
+std::vector<std::string> DmarcFilter::result_vocabulary() {
+  // Not "off": a DMARC switched off for the transaction is skipped, not counted.
+  std::vector<std::string> words;
+  for (DmarcStatus s : {DmarcStatus::accept, DmarcStatus::reject, DmarcStatus::quarantine, DmarcStatus::none,
+                        DmarcStatus::norecord, DmarcStatus::nofrom, DmarcStatus::temperror})
+    words.emplace_back(to_string(s));
+  return words;
+}
+
 std::vector<std::string> DmarcFilter::result_words(const FilterResults& results) const {
   if (!results.dmarc) return {};
   return {std::string(to_string(results.dmarc->status))};

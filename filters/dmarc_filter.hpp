@@ -20,6 +20,8 @@ class DmarcFilter final : public Filter {
   void fail(FilterResults& results, std::string_view why) override;
   void reset() override { active_ = false; }
   std::vector<std::string> result_words(const FilterResults& results) const override;
+  // Every word result_words() can give (filters/filter_metrics.hpp).
+  static std::vector<std::string> result_vocabulary();
 
  private:
   Resolver& resolver_;

@@ -81,6 +81,14 @@ void SpfFilter::reset() {
   check_.reset();
 }
 
+std::vector<std::string> SpfFilter::result_vocabulary() {
+  std::vector<std::string> words;
+  for (SpfVerdict v : {SpfVerdict::none, SpfVerdict::neutral, SpfVerdict::pass, SpfVerdict::fail,
+                       SpfVerdict::softfail, SpfVerdict::temperror, SpfVerdict::permerror})
+    words.emplace_back(to_string(v));
+  return words;
+}
+
 std::vector<std::string> SpfFilter::result_words(const FilterResults& results) const {
   if (!results.spf) return {};
   return {std::string(to_string(results.spf->verdict))};

@@ -20,6 +20,8 @@ class SpfFilter final : public Filter {
   void fail(FilterResults& results, std::string_view why) override;
   void reset() override;
   std::vector<std::string> result_words(const FilterResults& results) const override;
+  // Every word result_words() can give (filters/filter_metrics.hpp).
+  static std::vector<std::string> result_vocabulary();
 
   // The check in the background, shared with its completion handler so
   // that a reset never leaves the handler writing into freed memory.

@@ -13,6 +13,7 @@
 
 #include "filters/dmarc_history.hpp"
 #include "filters/filter_chain.hpp"
+#include "filters/filter_metrics.hpp"
 #include "gateway/config_loader.hpp"
 #include "gateway/export_directories.hpp"
 #include "gateway/listener.hpp"
@@ -108,6 +109,7 @@ class Process {
   // first session that needs it; without it DMARC stays off (logged).
   void open_filters(const Config& c) {
     if (!c.filters.enabled) return;
+    filters::make_filter_metric_series(c.filters);
     std::string psl_error;
     if (!filters::shared_public_suffix_list(&psl_error))
       log_error("dmarc_unavailable").field("error", psl_error).field("effect", "DMARC is not evaluated");
@@ -249,6 +251,7 @@ class Process {
     set_log_options(load.config->log.format, load.config->log.level);
     warn_metrics_change(services_.config.load()->metrics, load.config->metrics);
     services_.config.store(load.config);
+    filters::make_filter_metric_series(load.config->filters);  // a filter turned on by the reload
     if (runner_) {
       runner_->set_routes(build_route_table(*load.config));
       runner_->set_retry(retry_policy(*load.config));

@@ -137,6 +137,22 @@ def test_promtool_finds_nothing_to_say(sluice):
     assert r.returncode == 0 and r.stdout.strip() == "" and r.stderr.strip() == "", (r.stdout, r.stderr)
 
 
+def test_filter_and_dns_series_exist_before_their_first_event(sluice):
+    # Filters on, but nothing judged yet: every series is there at 0, and
+    # promtool is content with them (the filters' own tests send the traffic).
+    promtool = need("promtool")
+    gw = sluice.start(filters={"enabled": True}, dns={"servers": ["127.0.0.1"], "port": free_port()})
+    samples = parse(scrape(gw))
+    for filt, word in (("spf", "softfail"), ("dkim", "none"), ("dmarc", "quarantine")):
+        assert value(samples, "sluice_filter_results_total", filter=filt, result=word) == 0
+        assert value(samples, "sluice_filter_failures_total", filter=filt, reason="timeout") == 0
+        assert value(samples, "sluice_filter_seconds_count", filter=filt) == 0
+    assert value(samples, "sluice_dns_queries_total", type="MX", status="servfail") == 0
+    assert value(samples, "sluice_dns_cache_lookups_total", result="hit") == 0
+    r = subprocess.run([promtool, "check", "metrics"], input=scrape(gw), capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout.strip() == "" and r.stderr.strip() == "", (r.stdout, r.stderr)
+
+
 def prometheus_query(port, query):
     url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": query})
     with urllib.request.urlopen(url, timeout=5) as r:
