@@ -28,6 +28,7 @@ void make_filter_metric_series(const gateway::FiltersConfig& config) {
   if (config.spf.enabled) make_series("spf", SpfFilter::result_vocabulary());
   if (config.dkim.enabled) make_series("dkim", DkimFilter::result_vocabulary());
   if (config.dmarc.enabled) make_series("dmarc", DmarcFilter::result_vocabulary());
+  if (!config.spf.enabled && !config.dkim.enabled && !config.dmarc.enabled) return;  // nothing asks DNS
   auto& m = metrics::sluice_metrics();
   for (const char* result : {"hit", "miss", "coalesced"}) m.dns_cache_lookups.with({result});
   for (DnsType type : {DnsType::A, DnsType::AAAA, DnsType::MX, DnsType::TXT, DnsType::PTR})

@@ -4,8 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <regex>
 #include <set>
+#include <sstream>
 
+#include "filters/dkim_filter.hpp"
+#include "filters/dmarc_filter.hpp"
+#include "filters/spf_filter.hpp"
 #include "metrics/exposition.hpp"
 #include "metrics/sluice_metrics.hpp"
 
@@ -23,6 +29,33 @@ std::set<std::string> result_words_exported(const std::string& filter) {
     }
   }
   return words;
+}
+
+// The text docs/metrics.md gives a filter in the sluice_filter_results_total
+// row: "`spf` (pass fail ...)".
+std::string documented_words(const std::string& filter) {
+  std::ifstream in(std::string(SLUICE_SOURCE_DIR) + "/docs/metrics.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  const std::size_t row = doc.find("| `sluice_filter_results_total` |");
+  if (row == std::string::npos) return {};
+  const std::string line = doc.substr(row, doc.find('\n', row) - row);
+  const std::size_t at = line.find("`" + filter + "` (");
+  if (at == std::string::npos) return {};
+  const std::size_t open = line.find('(', at);
+  return line.substr(open, line.find(')', open) - open);
+}
+
+TEST(FilterMetrics, EveryWordAFilterCanGiveIsDocumented) {
+  for (const auto& [filter, words] : {std::pair{std::string("spf"), SpfFilter::result_vocabulary()},
+                                      std::pair{std::string("dkim"), DkimFilter::result_vocabulary()},
+                                      std::pair{std::string("dmarc"), DmarcFilter::result_vocabulary()}}) {
+    const std::string doc = documented_words(filter);
+    ASSERT_FALSE(doc.empty()) << filter << " has no word list in docs/metrics.md";
+    for (const auto& w : words)
+      EXPECT_TRUE(std::regex_search(doc, std::regex("\\b" + w + "\\b"))) << filter << ": " << w << " not in " << doc;
+  }
 }
 
 TEST(FilterMetrics, EveryResultWordHasASeriesFromTheStart) {

@@ -32,7 +32,6 @@
 #include "storage/lmdb_spool.hpp"
 #include "storage/queue_runner.hpp"
 #include "storage/queuefile.hpp"
-#include "tls/certificate_expiry.hpp"
 #include "tls/context_registry.hpp"
 
 namespace sluice::gateway {
@@ -86,7 +85,7 @@ class Process {
     // Certificates first: a missing or broken one is a start-up error that names the file.
     std::string tls_error;
     if (!tls_.apply(*config, tls_error)) throw std::runtime_error("tls: " + tls_error);
-    tls::log_expiry_warnings(tls::expiry_warnings(tls_.certificate_dates(), std::time(nullptr)));
+    tls_.log_expiry(std::time(nullptr));
     services_.tls = &tls_;
     unsigned n = config->workers ? config->workers : std::max(1u, std::thread::hardware_concurrency());
     pool_ = std::make_unique<storage::BlockingPool>(config->spool.io_threads);
@@ -247,8 +246,8 @@ class Process {
       log_error("reload_refused").field("problem", "tls: " + tls_error);
       return;
     }
-    tls::log_expiry_warnings(tls::expiry_warnings(tls_.certificate_dates(), std::time(nullptr)));
     set_log_options(load.config->log.format, load.config->log.level);
+    tls_.log_expiry(std::time(nullptr));  // in the new config's log format
     warn_metrics_change(services_.config.load()->metrics, load.config->metrics);
     services_.config.store(load.config);
     filters::make_filter_metric_series(load.config->filters);  // a filter turned on by the reload

@@ -5,6 +5,7 @@
 namespace sluice::tls {
 
 std::string ExpiryWarning::text() const {
+  if (days == 0) return expired ? "expired less than a day ago" : "expires within a day";
   const std::string n = std::to_string(days) + (days == 1 ? " day" : " days");
   return expired ? "expired " + n + " ago" : "expires in " + n;
 }

@@ -31,7 +31,8 @@ TEST(CertificateExpiry, WholeDaysLeftOrSinceAndTheText) {
   EXPECT_EQ(soon[0].file, "/tls/mx.pem");
   const auto today = warnings_for(kNow + 60);
   ASSERT_EQ(today.size(), 1u);
-  EXPECT_EQ(today[0].text(), "expires in 0 days");
+  EXPECT_EQ(today[0].text(), "expires within a day");
+  EXPECT_EQ(warnings_for(kNow - 60)[0].text(), "expired less than a day ago");
   const auto expired = warnings_for(kNow - kDay - kDay / 2);
   ASSERT_EQ(expired.size(), 1u);
   EXPECT_TRUE(expired[0].expired);

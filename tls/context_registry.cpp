@@ -51,6 +51,7 @@ bool ContextRegistry::apply(const gateway::Config& config, std::string& error) {
   keys_ = std::move(keys);
   config_ = std::make_shared<const gateway::Config>(config);
   refused_.clear();
+  expiry_logged_.clear();  // the next log_expiry() names every certificate due again
   contexts_.store(std::move(map));
   return true;
 }
@@ -66,6 +67,18 @@ ListenerCertificateDates ContextRegistry::certificate_dates() const {
   for (const auto& [name, ctx] : *contexts_.load())
     for (auto& dates : ctx->certificate_dates()) out.emplace_back(name, std::move(dates));
   return out;
+}
+
+void ContextRegistry::log_expiry(std::time_t now) {
+  for (const ExpiryWarning& w : expiry_warnings(certificate_dates(), now)) {
+    // Whole days, negative once expired: one line when a certificate enters
+    // the window, then one a day, whatever the check interval.
+    const long stamp = w.expired ? -1 - w.days : w.days;
+    auto [it, fresh] = expiry_logged_.try_emplace(w.listener + '\n' + w.file, stamp);
+    if (!fresh && it->second == stamp) continue;
+    it->second = stamp;
+    log_expiry_warnings({w});
+  }
 }
 
 void ContextRegistry::check_files() {
@@ -85,8 +98,7 @@ void ContextRegistry::check_files() {
   }
   auto current = contexts_.load();
   std::shared_ptr<Map> next;
-  // The listeners rebuilt, with their certificates' dates for the expiry check.
-  std::vector<std::pair<std::string, ListenerCertificateDates>> reloaded;
+  std::vector<std::string> reloaded;
   for (const auto& [name, ctx] : *current) {
     ctx->refresh_ocsp();
     const std::string now = ctx->files_signature();
@@ -114,18 +126,15 @@ void ContextRegistry::check_files() {
     }
     refused_.erase(name);
     TlsCounters::add(counters.certificate_reloads.ok);
-    ListenerCertificateDates dates;
-    for (auto& d : rebuilt->certificate_dates()) dates.emplace_back(name, std::move(d));
-    reloaded.emplace_back(name, std::move(dates));
+    reloaded.push_back(name);
     if (!next) next = std::make_shared<Map>(*current);
     (*next)[name] = std::move(rebuilt);
   }
   if (next) contexts_.store(std::move(next));
   // Logged once in use: whoever reads the line then gets the new certificates.
-  for (const auto& [name, dates] : reloaded) {
+  for (const std::string& name : reloaded)
     gateway::log_info("tls_reloaded").field("listener", name).field("reason", "files changed");
-    log_expiry_warnings(expiry_warnings(dates, std::time(nullptr)));
-  }
+  log_expiry(std::time(nullptr));
 }
 
 }  // namespace sluice::tls

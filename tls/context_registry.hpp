@@ -14,6 +14,7 @@
 // their settings change, so a SIGHUP does not invalidate issued tickets.
 #pragma once
 #include <atomic>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,6 +34,11 @@ class ContextRegistry {
   void check_files();
   // Every listener's certificates with their dates, for the metrics; any thread.
   ListenerCertificateDates certificate_dates() const;
+  // Warns of certificates expired or within tls/certificate_expiry.hpp's
+  // window: each once after apply(), then again when its whole days left (or
+  // since) change, so a renewal that keeps failing is named once a day.
+  // Main thread; check_files() calls it.
+  void log_expiry(std::time_t now);
   // The process's ticket keys (nullptr when tickets are off).
   std::shared_ptr<TicketKeys> ticket_keys() const { return keys_; }
 
@@ -45,6 +51,8 @@ class ContextRegistry {
   std::shared_ptr<TicketKeys> keys_;
   // Per listener: its files' signature when a rebuild last refused them.
   std::map<std::string, std::string> refused_;
+  // Per listener and certificate file: the days last logged by log_expiry().
+  std::map<std::string, long> expiry_logged_;
 };
 
 }  // namespace sluice::tls
