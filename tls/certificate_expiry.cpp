@@ -25,14 +25,13 @@ std::vector<ExpiryWarning> expiry_warnings(
   return out;
 }
 
-void log_expiry_warnings(const std::vector<ExpiryWarning>& warnings) {
-  for (const auto& w : warnings)
-    gateway::log_warn(w.expired ? "tls_certificate_expired" : "tls_certificate_expires_soon")
-        .field("listener", w.listener)
-        .field("file", w.file)
-        .field("not_after", static_cast<std::int64_t>(w.not_after))
-        .field("days", static_cast<std::int64_t>(w.days))
-        .field("effect", "still served; renew it");
+void log_expiry_warning(const ExpiryWarning& w) {
+  gateway::log_warn(w.expired ? "tls_certificate_expired" : "tls_certificate_expires_soon")
+      .field("listener", w.listener)
+      .field("file", w.file)
+      .field("not_after", static_cast<std::int64_t>(w.not_after))
+      .field("days", static_cast<std::int64_t>(w.days))
+      .field("effect", "still served; renew it");
 }
 
 }  // namespace sluice::tls

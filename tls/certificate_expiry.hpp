@@ -1,9 +1,9 @@
 // certificate_expiry.hpp — which certificates in use have expired or expire
 // soon, said where an operator looks without Prometheus: a warning line in
-// the log at start, on SIGHUP and when a certificate file is replaced, and a
-// warning from `sluice check-config`. Sluice still serves such a certificate
-// (as Postfix and Exim do): a client doing opportunistic TLS may not check
-// dates, and refusing to start would take the plaintext service down too.
+// the log (ContextRegistry::log_expiry: after start and SIGHUP, then once a
+// day while it stays due) and a warning from `sluice check-config`. Sluice
+// still serves such a certificate: a client doing opportunistic TLS may not
+// check dates, and refusing to start would take the plaintext service down too.
 // The metrics have the dates themselves (gateway/tls_metrics.hpp).
 #pragma once
 #include <chrono>
@@ -33,7 +33,7 @@ std::vector<ExpiryWarning> expiry_warnings(
     const ListenerCertificateDates& certificates, std::time_t now,
     std::chrono::seconds window = kExpiryWarning);
 
-// A log line each (tls_certificate_expired, tls_certificate_expires_soon).
-void log_expiry_warnings(const std::vector<ExpiryWarning>& warnings);
+// Its log line: tls_certificate_expired or tls_certificate_expires_soon.
+void log_expiry_warning(const ExpiryWarning& w);
 
 }  // namespace sluice::tls

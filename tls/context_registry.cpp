@@ -77,7 +77,7 @@ void ContextRegistry::log_expiry(std::time_t now) {
     auto [it, fresh] = expiry_logged_.try_emplace(w.listener + '\n' + w.file, stamp);
     if (!fresh && it->second == stamp) continue;
     it->second = stamp;
-    log_expiry_warnings({w});
+    log_expiry_warning(w);
   }
 }
 

@@ -219,14 +219,15 @@ bool load_issuers(WOLFSSL_CTX* ctx, const std::string& chain_file) {
 }
 
 // Every file build() reads but the OCSP ones (OcspStaple watches those).
-std::string signature_of(const std::vector<gateway::TlsCertificateConfig>& certs, const std::string& client_ca_file) {
+std::vector<std::string> files_read_by_build(const std::vector<gateway::TlsCertificateConfig>& certs,
+                                             const std::string& client_ca_file) {
   std::vector<std::string> files;
   for (const auto& c : certs) {
     files.push_back(c.cert);
     files.push_back(c.key);
   }
   if (!client_ca_file.empty()) files.push_back(client_ca_file);
-  return file_signature(files);
+  return files;
 }
 
 }  // namespace
@@ -313,8 +314,8 @@ std::shared_ptr<ServerContext> ServerContext::build(const std::string& listener,
   std::shared_ptr<ServerContext> sc(new ServerContext);
   sc->listener_ = listener;
   sc->keys_ = std::move(keys);
-  sc->client_ca_file_ = tls.client_ca_file;
-  sc->signature_ = signature_of(certs, sc->client_ca_file_);
+  sc->watched_files_ = files_read_by_build(certs, tls.client_ca_file);
+  sc->signature_ = file_signature(sc->watched_files_);
   const std::string where = "listener " + listener + ": ";
   if (certs.empty()) {
     error = where + "no certificate";
@@ -397,11 +398,7 @@ PeerCertificate peer_certificate(void* handle) {
   return pc;
 }
 
-std::string ServerContext::files_signature() const {
-  std::vector<gateway::TlsCertificateConfig> configs;
-  for (const auto& c : certs_) configs.push_back(c->config);
-  return signature_of(configs, client_ca_file_);
-}
+std::string ServerContext::files_signature() const { return file_signature(watched_files_); }
 
 std::vector<ServerContext::CertificateDates> ServerContext::certificate_dates() const {
   std::vector<CertificateDates> out;

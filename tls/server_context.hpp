@@ -90,7 +90,7 @@ class ServerContext {
   std::string listener_;
   std::vector<std::unique_ptr<Certificate>> certs_;  // [0]: default
   std::shared_ptr<TicketKeys> keys_;
-  std::string client_ca_file_;  // tls.client_ca_file as built ("" : none)
+  std::vector<std::string> watched_files_;  // certificates, keys, tls.client_ca_file: what build() read
   std::string signature_;  // files' stat() at build time
 };
 

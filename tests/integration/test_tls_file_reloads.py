@@ -26,7 +26,7 @@ import pytest
 
 from conftest import BIN, SLOW, free_port
 from test_metrics import parse, scrape, value
-from tls_support import Pki, run, s_client, served_subject, tls_tables
+from tls_support import Pki, replace, run, s_client, served_subject, tls_tables
 
 NOT_AFTER = "sluice_tls_certificate_not_after_timestamp_seconds"
 NEXT_UPDATE = "sluice_tls_ocsp_next_update_timestamp_seconds"
@@ -98,14 +98,6 @@ def next_update(der):
     out = run(["openssl", "ocsp", "-respin", der, "-resp_text", "-noverify"]).stdout.decode()
     line = next(l for l in out.splitlines() if "Next Update:" in l)
     return openssl_time(line.split("Next Update:", 1)[1])
-
-
-def replace(path, data):
-    """Writes `data` to a temporary file beside `path` and renames it over
-    `path`: a check never sees a half-written file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data if isinstance(data, bytes) else data.encode())
-    os.replace(tmp, path)
 
 
 def quiet_checks(gw, seconds=3.5):

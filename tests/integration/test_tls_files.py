@@ -5,12 +5,11 @@ stapled and is logged; files replaced on disk are picked up without a
 restart, and on SIGHUP; a broken new file is refused with a log line and the
 certificate in use stays."""
 import datetime
-import shutil
 import signal
 
 import pytest
 
-from tls_support import Pki, s_client, served_subject, tls_tables
+from tls_support import Pki, replace, s_client, served_subject, tls_tables
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +60,7 @@ def test_stale_ocsp_not_stapled_and_replaced_file_picked_up(sluice, pki, tmp_pat
     gw.wait_log("event=tls_ocsp_stale")
     # A fresh response written over it is stapled from the next check on.
     fresh = pki.ocsp_response(pki.rsa[0], tmp_path / "fresh.ocsp", days=1)
-    shutil.copy(fresh, tmp_path / "tmp.ocsp")
-    (tmp_path / "tmp.ocsp").rename(ocsp_file)
+    replace(ocsp_file, fresh.read_bytes())
     gw.wait_log("event=tls_ocsp_loaded")
     assert "OCSP Response Status: successful" in s_client(gw.port, "-CAfile", str(pki.ca), "-status")
 
@@ -76,16 +74,10 @@ def test_broken_ocsp_file_keeps_the_previous_response(sluice, pki, tmp_path):
     assert "OCSP Response Status: successful" in s_client(gw.port, "-CAfile", str(pki.ca), "-status")
 
 
-def install(src, dst):
-    tmp = dst.with_suffix(".tmp")
-    shutil.copy(src, tmp)
-    tmp.rename(dst)
-
-
 def test_certificate_files_reloaded_when_changed(sluice, pki, tmp_path):
     cert, key = tmp_path / "live.pem", tmp_path / "live.key"
-    install(pki.rsa[0], cert)
-    install(pki.rsa[1], key)
+    replace(cert, pki.rsa[0].read_bytes())
+    replace(key, pki.rsa[1].read_bytes())
     gw = sluice.start(**tls_tables([(cert, key, [], {})], tls={"reload_check_interval": "1s"}))
     assert "CN = mx.sluice.test" in served_subject(s_client(gw.port, "-CAfile", str(pki.ca)))
     # A broken certificate is refused; the one in use stays.
@@ -95,8 +87,8 @@ def test_certificate_files_reloaded_when_changed(sluice, pki, tmp_path):
     assert "CN = mx.sluice.test" in served_subject(s_client(gw.port, "-CAfile", str(pki.ca)))
     # A new pair (an ECDSA one, other name) is picked up without a restart.
     new_cert, new_key = pki.leaf("renewed.sluice.test", "ec")
-    install(new_key, key)
-    install(new_cert, cert)
+    replace(key, new_key.read_bytes())
+    replace(cert, new_cert.read_bytes())
     gw.wait_log("event=tls_reloaded")
     out = s_client(gw.port, "-CAfile", str(pki.ca))
     assert "CN = renewed.sluice.test" in served_subject(out), out

@@ -1,6 +1,7 @@
 """Helpers for the TLS tests: a test PKI made with the openssl command, and
 runners for the real TLS clients (openssl s_client, gnutls-cli, swaks,
 Python's ssl module)."""
+import os
 import shutil
 import socket
 import ssl
@@ -99,6 +100,16 @@ class Pki:
         elif version == "1.3":
             ctx.minimum_version = ssl.TLSVersion.TLSv1_3
         return ctx
+
+
+def replace(path, data):
+    """Writes `data` (bytes or text) to a temporary file beside `path` and
+    renames it over `path`, as deploy tools do: a file check never sees a
+    half-written file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data if isinstance(data, bytes) else data.encode())
+    os.replace(tmp, path)
 
 
 def tls_tables(pki_certs, mode="starttls", tls=None, port=None, extra_listeners=()):
