@@ -269,9 +269,16 @@ asio::awaitable<DnsAnswer> AresResolver::query(std::string_view name, DnsType ty
     DnsAnswer next =
         co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(DnsAnswer)>(initiate, asio::use_awaitable);
     ttl = std::min(ttl, next.ttl);
+    // Only an answer that is itself an alias continues the chase. A target
+    // with no CNAME of its own ends it, with or without records: a NODATA
+    // there is the final answer (RFC 2308 2.2), not one more hop.
+    const bool target_is_alias = !next.canonical_name.empty();
     answer = std::move(next);
-    if (answer.canonical_name.empty()) answer.canonical_name = target;
     answer.ttl = ttl;
+    if (!target_is_alias) {
+      answer.canonical_name = target;
+      break;
+    }
   }
   co_return answer;
 }

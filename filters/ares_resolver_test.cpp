@@ -51,6 +51,7 @@ std::vector<std::string> zone_records() {
       "example.test. 300 IN MX 10 mx1.example.test.",
       "example.test. 300 IN MX 20 MX2.Example.Test.",
       "alias.example.test. 300 IN CNAME a.example.test.",
+      "alias2.example.test. 300 IN CNAME alias.example.test.",
       "loop1.example.test. 300 IN CNAME loop2.example.test.",
       "loop2.example.test. 300 IN CNAME loop1.example.test.",
       "short.example.test. 1 IN A 192.0.2.9",
@@ -142,6 +143,18 @@ TEST_F(AresResolverTest, CnameIsFollowedAndOnlyTheAskedTypeReturned) {
   ASSERT_EQ(a.status, DnsStatus::ok) << a.error;
   EXPECT_EQ(ips(a), (std::vector<std::string>{"192.0.2.1", "192.0.2.2"}));
   EXPECT_EQ(a.canonical_name, "a.example.test");
+}
+
+// An alias whose target has no record of the asked type is NODATA, as it is
+// for the target itself, not an over-long chain (an SPF a: term naming a
+// CNAME'd host with no AAAA, a DKIM selector CNAME'd to a removed key).
+TEST_F(AresResolverTest, CnameToANameWithoutTheTypeIsNodata) {
+  for (const char* name : {"alias.example.test", "alias2.example.test"}) {
+    const DnsAnswer a = ask(name, DnsType::TXT);
+    EXPECT_EQ(a.status, DnsStatus::nodata) << name << ": " << a.error;
+    EXPECT_EQ(a.canonical_name, "a.example.test") << name;
+    EXPECT_TRUE(a.texts.empty()) << name;
+  }
 }
 
 TEST_F(AresResolverTest, CnameLoopIsAnErrorAfterABoundedChase) {
