@@ -192,9 +192,15 @@ void HeaderBlockScanner::feed(std::string_view in, std::string& out) {
       partial_.append(piece);
       if (partial_.size() > kMaxHeldField) {
         // A line this long is not examined: out with the field it belongs to.
-        out.append(field_);
-        field_.clear();
-        field_passthrough_ = true;
+        // If it starts a field, the one before is complete and judged first.
+        const bool continues_held_field = is_wsp(partial_.front()) && !field_passthrough_ && !field_.empty();
+        if (continues_held_field) {
+          pass_field_through(out);
+        } else if (!is_wsp(partial_.front())) {
+          end_field(out);
+          note_unexamined_field(partial_);
+          field_passthrough_ = true;
+        }
         out.append(partial_);
         partial_.clear();
         line_passthrough_ = true;
@@ -227,11 +233,7 @@ void HeaderBlockScanner::line(std::string_view l, std::string& out) {
       return;
     }
     field_.append(l);
-    if (field_.size() > kMaxHeldField) {
-      out.append(field_);
-      field_.clear();
-      field_passthrough_ = true;
-    }
+    if (field_.size() > kMaxHeldField) pass_field_through(out);
     return;
   }
   end_field(out);
@@ -245,6 +247,22 @@ void HeaderBlockScanner::line(std::string_view l, std::string& out) {
     return;
   }
   field_.assign(l);
+}
+
+void HeaderBlockScanner::pass_field_through(std::string& out) {
+  note_unexamined_field(field_);
+  out.append(field_);
+  field_.clear();
+  field_passthrough_ = true;
+}
+
+void HeaderBlockScanner::note_unexamined_field(std::string_view start) {
+  // A From field too long to hold still counts: one such field with another
+  // is "several", and alone it names no author we could read (RFC 7489
+  // 6.6.1). An empty value says so to from_header_facts (malformed).
+  if (!iequals(field_name(start), "From")) return;
+  ++from_fields_;
+  if (from_values_.size() < kMaxFromKept) from_values_.emplace_back();
 }
 
 void HeaderBlockScanner::end_field(std::string& out) {

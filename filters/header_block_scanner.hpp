@@ -11,7 +11,8 @@
 //
 // Memory: a field is held until the next one starts (we cannot know before
 // whether it is one to remove); a field over kMaxHeldField is written out
-// as it is and no longer examined. From values are kept up to kMaxFromKept.
+// as it is and no longer examined, except that a From field is still counted
+// (its value then reads as malformed). From values are kept up to kMaxFromKept.
 // Input may be split anywhere; lines end in LF, with or without CR.
 // Threads: one scanner per message, on its session's worker.
 #pragma once
@@ -67,6 +68,8 @@ class HeaderBlockScanner {
  private:
   void line(std::string_view l, std::string& out);  // one complete line, with its LF
   void end_field(std::string& out);
+  void pass_field_through(std::string& out);  // field_ grew too long: out, unexamined
+  void note_unexamined_field(std::string_view start);
   bool is_our_authentication_results(std::string_view field) const;
 
   std::string authserv_id_;

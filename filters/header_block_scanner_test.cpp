@@ -62,6 +62,54 @@ TEST(HeaderBlockScanner, AnOverlongFieldIsPassedOnNotHeld) {
   EXPECT_EQ(out, big);  // too long to judge: kept as it came
 }
 
+// A From field too long to hold is still a From field: alone it reads as
+// malformed (no author), beside another it makes "several"; either way DMARC
+// cannot take the short one as the only author. Folded (many short lines) or
+// one long line, split anywhere.
+TEST(HeaderBlockScanner, AnOverlongFromFieldStillCounts) {
+  std::string folded = "From: \"x\" (";
+  for (int i = 0; i < 70; ++i) folded += std::string(990, 'c') + "\r\n ";
+  folded += ") <ceo@bank.example>\r\n";
+  const std::string one_line = "From: \"" + std::string(70 * 1024, 'n') + "\" <ceo@bank.example>\r\n";
+  for (const bool is_one_line : {false, true}) {
+    const std::string& big_from = is_one_line ? one_line : folded;
+    for (std::size_t step : {4096, 100000}) {
+      const std::string alone = "Subject: s\r\n" + big_from + "\r\nbody\r\n";
+      HeaderBlockScanner a("mx.example.net");
+      EXPECT_EQ(scan(a, alone, step), alone);
+      if (is_one_line && step == 100000) {
+        // One line that came whole in one piece is held whole and read.
+        EXPECT_EQ(a.from_header().state, FromHeaderFacts::State::ok);
+        EXPECT_EQ(a.from_header().domain, "bank.example");
+      } else {
+        EXPECT_EQ(a.from_header().state, FromHeaderFacts::State::malformed) << step;
+      }
+
+      const std::string two = big_from + "From: a@evil.example\r\n\r\nbody\r\n";
+      HeaderBlockScanner b("mx.example.net");
+      EXPECT_EQ(scan(b, two, step), two);
+      EXPECT_EQ(b.from_header().state, FromHeaderFacts::State::several_fields) << step;
+    }
+  }
+}
+
+// The field before an overlong line is complete and judged as any other: a
+// From counted, a forged Authentication-Results removed.
+TEST(HeaderBlockScanner, TheFieldBeforeAnOverlongLineIsStillJudged) {
+  const std::string big = "X-Big: " + std::string(70 * 1024, 'b') + "\r\n";
+  const std::string msg = "Authentication-Results: mx.example.net; dkim=pass\r\n"
+                          "From: a@evil.example\r\n" + big +
+                          "Authentication-Results: mx.example.net; spf=pass\r\n"
+                          "\r\nbody\r\n";
+  for (std::size_t step : {4096, 100000}) {
+    HeaderBlockScanner s("mx.example.net");
+    EXPECT_EQ(scan(s, msg, step), "From: a@evil.example\r\n" + big + "\r\nbody\r\n") << step;
+    EXPECT_EQ(s.removed_authentication_results(), 2u);
+    EXPECT_EQ(s.from_header().state, FromHeaderFacts::State::ok);
+    EXPECT_EQ(s.from_header().domain, "evil.example");
+  }
+}
+
 TEST(HeaderBlockScanner, AHeaderBlockThatNeverEndsIsStillAllStored) {
   std::string msg;
   for (int i = 0; i < 2000; ++i) msg += "X-Filler-" + std::to_string(i) + ": some value\r\n";
