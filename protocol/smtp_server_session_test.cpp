@@ -73,6 +73,7 @@ TEST_F(SmtpServerTest, RefusedChunkIsStillReadThenDiscarded) {
   expect("RCPT TO:<bob@example.net>", 250, "2.1.5");
   st = expect("BDAT 5", 503, "5.5.1", Next::bdat);
   EXPECT_TRUE(st.discard_chunk);
+  expect("DATA", 503, "5.5.1");  // nor by switching to DATA (RFC 3030 2)
   expect("RSET", 250, "2.0.0");
   EXPECT_FALSE(tx_.bdat_failed);
   expect("MAIL FROM:<a@sender.example>", 250, "2.1.0");

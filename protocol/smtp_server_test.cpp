@@ -159,6 +159,9 @@ TEST_F(SmtpServerTest, MailParametersNeedEhloAndMatchTheConfig) {
   expect("HELO client.example", 250, "");
   expect("MAIL FROM:<a@sender.example> SIZE=10", 555, "5.5.4");
   expect("MAIL FROM:<a@sender.example>", 250, "2.1.0");
+  expect("RCPT TO:<bob@example.net> NOTIFY=NEVER", 555, "5.5.4");  // RCPT's too
+  EXPECT_TRUE(tx_.recipients.empty());
+  expect("RCPT TO:<bob@example.net>", 250, "2.1.5");
   expect("RSET", 250, "2.0.0");
 
   cfg_.smtp.chunking = false;

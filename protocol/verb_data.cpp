@@ -10,7 +10,9 @@ namespace sluice::protocol {
 Step SmtpServer::data(const Command& cmd) {
   if (!cmd.args.empty()) return refuse(Reply(501, "5.5.4", "Syntax: DATA takes no arguments"));
   if (!tx_.active) return refuse(Reply(503, "5.5.1", "Need MAIL command first"));
-  if (tx_.bdat_started) return refuse(Reply(503, "5.5.1", "DATA not allowed after BDAT"));
+  // RFC 3030 2: no DATA in a transaction that used BDAT, a refused chunk
+  // included (the transaction stays failed until RSET).
+  if (tx_.bdat_started || tx_.bdat_failed) return refuse(Reply(503, "5.5.1", "DATA not allowed after BDAT"));
   if (tx_.recipients.empty()) return refuse(Reply(554, "5.5.1", "No valid recipients"));
   // RFC 3030 3: BINARYMIME messages can only be sent with BDAT.
   if (tx_.params.body == MailParams::Body::binarymime)

@@ -20,6 +20,8 @@ Step SmtpServer::rcpt(const Command& cmd) {
   PathParse path = parse_path(cmd.args.substr(3), PathKind::forward, tx_.params.smtputf8);
   if (!path.ok) return refuse(path.error);
 
+  // RFC 5321 4.1.1.11: parameters are service extensions, offered only by EHLO.
+  if (!path.params.empty() && !s_.esmtp) return refuse(Reply(555, "5.5.4", "RCPT parameters need EHLO"));
   RcptParams params;
   ParamOptions opts;
   opts.allow_dsn = cfg_.smtp.dsn;
