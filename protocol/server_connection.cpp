@@ -320,6 +320,9 @@ asio::awaitable<void> Connection::command_loop() {
   // Early pipelining: the client's commands were already waiting before the
   // banner, so read them before the first flush; the banner and their replies
   // then leave in one write, as with Exim (../shared/specs/pipeconnect.md 2).
+  // The hold lasts only until there is a reply to send: commands already read
+  // (behind a PROXY header, in the same segment) are answered at once, or
+  // client and server would each wait for the other.
   bool hold_banner = session_.pipeconnect_used;
   for (;;) {
     for (;;) {
@@ -329,6 +332,7 @@ asio::awaitable<void> Connection::command_loop() {
       if (drain_now()) break;
       LineResult line = in_.next_line(cfg_.limits.command_line_max);
       if (line.status == LineStatus::need_more) break;
+      hold_banner = false;
       const bool was_active = tx_.active;
       const std::size_t recipients_before = tx_.recipients.size();
       const std::string helo_before = session_.helo, client_before = session_.client.addr;

@@ -13,7 +13,7 @@ import socket
 import time
 from pathlib import Path
 
-from conftest import SLOW, Raw, split_received, wait_until
+from conftest import SLOW, Raw, free_port, split_received, wait_until
 
 EARLY = ("EHLO client.test\r\nMAIL FROM:<a@sender.test>\r\nRCPT TO:<bob@example.test>\r\n"
          "DATA\r\n")
@@ -177,3 +177,27 @@ def test_socket_stays_usable_when_stopped_briefly(sluice):
     s.settimeout(5 * SLOW)
     assert s.recv(100).startswith(b"220 ")
     s.close()
+
+
+def test_commands_behind_a_proxy_header_are_answered_at_once(sluice):
+    # A load balancer that sends the PROXY header in the same segment as what
+    # the client already sent: the commands are read with the header, so
+    # nothing is left in the socket. They are early (the client has not seen
+    # the banner) and answered with it, without waiting for more input.
+    port = free_port()
+    gw = sluice.start(listener=[{"name": "proxied", "address": "127.0.0.1", "port": port,
+                                 "proxy_protocol": True, "proxy_trusted": ["127.0.0.1"]}])
+    for early in ("EHLO client.test\r\n", EARLY):
+        r = Raw(port, timeout=5)
+        r.send(f"PROXY TCP4 192.0.2.9 127.0.0.1 1111 25\r\n{early}")
+        first = r.s.recv(65536)  # times out (and fails) if the replies are held back
+        assert first.startswith(b"220 mx.sluice.test ESMTP Sluice\r\n250-mx.sluice.test Hello client.test"), first
+        r.buf = first
+        expected = [220, 250] if early != EARLY else [220, 250, 250, 250, 354]
+        assert [code for code, _ in r.replies(len(expected))] == expected
+        if early == EARLY:
+            r.send("Subject: proxied early\r\n\r\nbody\r\n.\r\n")
+            assert r.read_reply()[0] == 250
+        assert r.cmd("QUIT")[0] == 221
+    gw.wait_log("event=disconnect", count=2)
+    assert gw.log().count("event=accepted") == 1
