@@ -56,7 +56,10 @@ struct LimitsConfig {
   // this many each also counts as a bad command (Postfix's
   // smtpd_junk_command_limit), so a client that only idles is closed.
   std::uint32_t max_junk_commands = 100;
-  std::size_t command_line_max = 512;          // RFC 5321 4.5.3.1.4, incl. CRLF
+  // RFC 5321 4.5.3.1.4: 512, "SMTP extensions may be used to increase this
+  // limit": DSN adds up to 500 to RCPT (RFC 3461 4), XCLIENT lines from a
+  // proxy carry several values of up to 255. 2048 as Postfix's line_length_limit.
+  std::size_t command_line_max = 2048;  // incl. CRLF
   std::size_t text_line_max = 1000;            // RFC 5321 4.5.3.1.6, incl. CRLF
   std::size_t max_pipelined_bytes = 64 * 1024; // unread pipelined input held at most
 };

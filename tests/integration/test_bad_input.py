@@ -7,7 +7,7 @@ from conftest import SANITIZED, greet, memory_test_env, proc_status
 
 
 def test_command_line_limit_counts_the_crlf(sluice):
-    gw = sluice.start()
+    gw = sluice.start(limits={"command_line_max": 512})
     r = greet(gw.port)
     # RFC 5321 4.5.3.1.4: 512 octets including CRLF is the limit.
     at_limit = "NOOP " + "x" * (510 - 5)
@@ -17,11 +17,24 @@ def test_command_line_limit_counts_the_crlf(sluice):
     r.expect("NOOP", 250, "2.0.0")
 
 
-def test_configured_command_line_max(sluice):
-    gw = sluice.start(limits={"command_line_max": 2048})
+def test_default_limit_takes_a_rcpt_line_grown_by_dsn(sluice):
+    # RFC 3461: NOTIFY and ORCPT may add 500 octets to RCPT's 512.
+    gw = sluice.start()
     r = greet(gw.port)
-    r.expect("NOOP " + "x" * 2000, 250, "2.0.0")
-    r.expect("NOOP " + "x" * 2100, 500, "5.5.2")
+    r.expect("MAIL FROM:<a@sender.test> RET=HDRS ENVID=e1", 250, "2.1.0")
+    local = "b" * 64
+    orcpt = "rfc822;" + "o" * 64 + "@" + ".".join(["d" * 60] * 6) + ".test"
+    line = f"RCPT TO:<{local}@example.test> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT={orcpt}"
+    assert 512 < len(line) + 2 <= 512 + 500
+    r.expect(line, 250, "2.1.5")
+    r.expect("NOOP " + "x" * 2100, 500, "5.5.2")  # the default has a bound
+
+
+def test_configured_command_line_max(sluice):
+    gw = sluice.start(limits={"command_line_max": 1024})
+    r = greet(gw.port)
+    r.expect("NOOP " + "x" * 1000, 250, "2.0.0")
+    r.expect("NOOP " + "x" * 1100, 500, "5.5.2")
 
 
 def test_overlong_line_in_a_pipeline_gets_one_reply_and_keeps_sync(sluice):
