@@ -172,7 +172,7 @@ asio::awaitable<void> Listener::accept_loop() {
     protocol::ConnectionContext ctx{cfg, lc, services_.spool, &*reg,
                                     std::to_string(services_.next_connection_id.fetch_add(1)), metrics_,
                                     lc->tls != TlsMode::off && services_.tls ? services_.tls->get(lc->name) : nullptr,
-                                    &worker_.resolver(), peer};
+                                    &worker_.resolver(), peer, [w = &worker_] { return w->background_task(); }};
     asio::co_spawn(
         worker_.context(),
         [s = std::move(sock), ctx = std::move(ctx), t = std::move(ticket)]() mutable -> asio::awaitable<void> {

@@ -62,6 +62,11 @@ Worker::Registry::iterator Worker::add_connection() {
   return it;
 }
 
+std::shared_ptr<void> Worker::background_task() {
+  live_.fetch_add(1, std::memory_order_relaxed);
+  return std::shared_ptr<void>(this, [this](void*) { live_.fetch_sub(1, std::memory_order_relaxed); });
+}
+
 void Worker::remove_connection(Registry::iterator it) {
   connections_.erase(it);
   live_.fetch_sub(1, std::memory_order_relaxed);

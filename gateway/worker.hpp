@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <list>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -46,7 +47,10 @@ class Worker {
   // Worker thread only.
   Registry::iterator add_connection();
   void remove_connection(Registry::iterator it);
+  // Sessions and background tasks still running: the drain waits for none.
   std::size_t live_connections() const { return live_.load(std::memory_order_relaxed); }
+  // Any thread. Counts as live until the token is destroyed.
+  std::shared_ptr<void> background_task();
 
   // Any thread.
   void begin_drain();

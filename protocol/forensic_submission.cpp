@@ -64,8 +64,9 @@ void Connection::send_forensic_report(std::string_view delivery_result) {
   s->envelope.protocol = "local";
   s->envelope.origin = "dmarc-forensic";
   const std::string about = tx_.id, domain = r.dmarc->from_domain, conn = session_.id;
+  auto busy = ctx_.background_task ? ctx_.background_task() : nullptr;  // held until the commit is done
   asio::co_spawn(socket_.get_executor(), submit(ctx_.spool, s.get()),
-                 [s, about, domain, conn](std::exception_ptr e, std::error_code ec) {
+                 [s, about, domain, conn, busy](std::exception_ptr e, std::error_code ec) {
                    if (e || ec)
                      gateway::log_error("dmarc_forensic_failed").field("conn", conn).field("about", about)
                          .field("error", e ? std::string("exception") : ec.message());

@@ -8,6 +8,7 @@
 // closure that owns them does): no by-value coroutine parameters, for the
 // GCC 12 reason in storage/blocking_pool.hpp.
 #pragma once
+#include <functional>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -33,6 +34,10 @@ struct ConnectionContext {
   std::shared_ptr<tls::ServerContext> tls;    // the listener's TLS context; nullptr when tls = "off"
   filters::Resolver* resolver = nullptr;      // the worker's DNS (filters); nullptr: no filters
   boost::asio::ip::tcp::endpoint peer;        // who connected, as accept() said
+  // Work a session leaves running after it ends (a DMARC report's commit)
+  // holds the returned token until done: the drain waits for it as for a
+  // session, so nothing outlives the worker it completes on. Empty: none.
+  std::function<std::shared_ptr<void>()> background_task;
 };
 
 boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket&& socket, ConnectionContext&& ctx);
