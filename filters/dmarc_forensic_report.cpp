@@ -69,6 +69,7 @@ std::vector<std::string> forensic_recipients(const DmarcRecord& record, std::siz
     const auto bang = uri.find('!');
     std::string addr = uri.substr(7, bang == std::string::npos ? std::string::npos : bang - 7);
     if (addr.find('@') != std::string::npos) out.push_back(clean(addr));
+    if (out.size() == kMaxForensicRecipients) break;
   }
   return out;
 }

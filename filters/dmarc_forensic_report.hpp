@@ -27,7 +27,12 @@ struct ForensicFacts {
 // Does the record's fo= ask for a report for these results? (RFC 7489 6.3)
 bool forensic_report_wanted(const FilterResults& results);
 
-// The ruf= mailto: addresses whose size limit (!10m) admits `report_size`.
+// The ruf= mailto: addresses whose size limit (!10m) admits `report_size`,
+// the first kMaxForensicRecipients of them (RFC 7489 6.3 lets a receiver
+// limit the URIs it sends to, down to two: one failing message makes at
+// most this many reports). Outside destinations still need RFC 7489 7.1's
+// check (dmarc_report_destination.hpp).
+constexpr std::size_t kMaxForensicRecipients = 2;
 std::vector<std::string> forensic_recipients(const DmarcRecord& record, std::size_t report_size);
 
 // The whole report message (CRLF line ends), headers and MIME body.

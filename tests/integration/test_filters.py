@@ -364,3 +364,48 @@ def test_forensic_report_is_queued_only_when_turned_on(sluice, dns):
         assert "event=dmarc_forensic_queued" in on.log()
     finally:
         server.stop()
+
+
+def test_forensic_reports_go_outside_only_where_authorized(sluice, dns):
+    # RFC 7489 7.1: a ruf= address outside the policy domain's organizational
+    # domain gets reports only if its host publishes
+    # <policy domain>._report._dmarc.<host> "v=DMARC1". At most two ruf=
+    # addresses are used (RFC 7489 6.3's minimum), so the third never counts.
+    def serve(ruf):
+        return Unbound(zones=["far.test.", "outside.test.", "authorized.test."], records=[
+            txt("far.test.", "v=spf1 -all"),
+            txt("_dmarc.far.test.", f"v=DMARC1; p=reject; ruf={ruf}; fo=1"),
+            txt("far.test._report._dmarc.authorized.test.", "v=DMARC1"),
+            txt("other.test._report._dmarc.outside.test.", "v=DMARC1"),  # for another domain: no use
+        ])
+
+    def send(server):
+        gw = sluice.start(dns={"servers": ["127.0.0.1"], "port": server.port},
+                          filters={"enabled": True, "dmarc_forensic_sender": "dmarc-reports@mx.sluice.test"},
+                          policy=[{"phase": "rcpt", "control": ["dmarc_enable_forensic"]}])
+        with smtplib.SMTP("127.0.0.1", gw.port, local_hostname="client.far.test") as c:
+            c.ehlo()
+            c.mail("x@far.test")
+            c.rcpt("bob@example.test")
+            assert c.data(message(frm="ceo@far.test"))[0] == 250
+        return gw
+
+    server = serve("mailto:x@outside.test,mailto:y@Authorized.Test,mailto:z@far.test")
+    try:
+        gw = send(server)
+        assert wait_until(lambda: len(gw.queued()) == 2, timeout=10), gw.log()[-2000:]
+        report_env = next(e for e, _ in gw.queued().values() if e["sender"].startswith("dmarc-reports"))
+        assert [r["address"] for r in report_env["recipients"]] == ["y@Authorized.Test"]
+        gw.wait_log("event=dmarc_forensic_queued")
+    finally:
+        server.stop()
+
+    server = serve("mailto:x@outside.test,mailto:w@elsewhere.test")
+    try:
+        gw = send(server)
+        gw.wait_log("event=dmarc_forensic_skipped")
+        assert "RFC 7489 7.1" in gw.log()
+        time.sleep(0.3)
+        assert len(gw.queued()) == 1  # the message only, no report
+    finally:
+        server.stop()
