@@ -86,8 +86,9 @@ TEST(DkimPeers, DkimpyAndOpendkimSignaturesVerify) {
     EXPECT_EQ(tampered(appended), has_l ? expect[0] : "fail:bodyhash") << name;
     // Relaxed-only changes: trailing whitespace on a body line.
     const bool relaxed_body = expect.size() == 1 && message.find("/relaxed") != std::string::npos;
-    if (relaxed_body)
+    if (relaxed_body) {  // braces: EXPECT_EQ is an if-else inside
       EXPECT_EQ(tampered(replace_once(message, "Hi Bob,  \r\n", "Hi Bob, \t \r\n")), expect[0]) << name;
+    }
   }
   EXPECT_GE(checked, 20);
 }
