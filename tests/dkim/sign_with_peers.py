@@ -64,6 +64,8 @@ pk1_pem, pk1_pub = rsa_key("rsa1024", 1024, pkcs1_public=True)
 dns[f"pkcs1._domainkey.{D}"] = f"v=DKIM1; p={pk1_pub}"
 small_pem, small_pub = rsa_key("rsa512", 512)
 dns[f"small._domainkey.{D}"] = f"v=DKIM1; k=rsa; p={small_pub}"
+odd_pem, odd_pub = rsa_key("rsa1020", 1020)
+dns[f"odd._domainkey.{D}"] = f"v=DKIM1; k=rsa; p={odd_pub}"
 ed_seed, ed_pub = ed_key()
 dns[f"ed._domainkey.{D}"] = f"v=DKIM1; k=ed25519; p={ed_pub}"
 dns[f"strict._domainkey.{D}"] = f"v=DKIM1; k=rsa; t=s; p={rsa_pub}"
@@ -92,6 +94,8 @@ add("dkimpy two signatures (rsa simple over ed25519 relaxed)", two, ["pass", "pa
 add("dkimpy rsa-sha1 (weak)", sign(MESSAGE, "rsa", rsa_pem, alg=b"rsa-sha1") + MESSAGE, ["pass:weak"])
 add("dkimpy 1024-bit key published as PKCS#1", sign(MESSAGE, "pkcs1", pk1_pem) + MESSAGE, ["pass"])
 add("dkimpy 512-bit key (RFC 8301)", sign(MESSAGE, "small", small_pem) + MESSAGE, ["fail:keyrecord"], False)
+add("dkimpy 1020-bit key (128 bytes, but under RFC 8301's 1024 bits)", sign(MESSAGE, "odd", odd_pem) + MESSAGE,
+    ["fail:keyrecord"], False)
 add("dkimpy t=s key, i= in a subdomain",
     sign(MESSAGE, "strict", rsa_pem, identity=b"@sub." + D.encode()) + MESSAGE, ["fail:keyrecord"], False)
 add("dkimpy t=s key, i= at d=",
