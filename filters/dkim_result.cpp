@@ -1,35 +1,9 @@
 // dkim_result.cpp — result words and the Authentication-Results fragment.
 #include "filters/dkim_result.hpp"
 
+#include "filters/authentication_results_value.hpp"
+
 namespace sluice::filters {
-namespace {
-
-// RFC 8601 2.2 values are RFC 2045 tokens or quoted strings; d= and s= are
-// checked as domain-ish by the parser, but quote anything else to be safe.
-bool is_token(std::string_view v) {
-  if (v.empty()) return false;
-  for (char c : v) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || std::string_view("()<>@,;:\\\"/[]?=").find(c) != std::string_view::npos)
-      return false;
-  }
-  return true;
-}
-
-std::string value(std::string_view v) {
-  if (is_token(v)) return std::string(v);
-  std::string out = "\"";
-  for (char c : v) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f) continue;  // never pass control bytes into a header
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
-}  // namespace
 
 std::string_view to_string(DkimStatus status) {
   switch (status) {
@@ -68,11 +42,11 @@ std::string authentication_results_fragment(const DkimResult& result) {
   if (result.passed() && result.weak) out += " (weak algorithm rsa-sha1)";
   if (result.reason != DkimReason::none) {
     out += " reason=";
-    out += value(to_string(result.reason));
+    out += authentication_results_value(to_string(result.reason));
   }
-  if (!result.domain.empty()) out += " header.d=" + value(result.domain);
-  if (!result.selector.empty()) out += " header.s=" + value(result.selector);
-  if (!result.b_text.empty()) out += " header.b=" + value(result.b_text.substr(0, 8));
+  if (!result.domain.empty()) out += " header.d=" + authentication_results_value(result.domain);
+  if (!result.selector.empty()) out += " header.s=" + authentication_results_value(result.selector);
+  if (!result.b_text.empty()) out += " header.b=" + authentication_results_value(result.b_text.substr(0, 8));
   return out;
 }
 

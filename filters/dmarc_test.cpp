@@ -171,8 +171,10 @@ TEST(DmarcAuthenticationResults, Words) {
   r.status = DmarcStatus::nofrom;
   EXPECT_EQ(authentication_results_dmarc(r), "dmarc=permerror (no single From address)");
   r.status = DmarcStatus::temperror;
-  r.from_domain = "bad;domain";
-  EXPECT_EQ(authentication_results_dmarc(r), "dmarc=temperror header.from=bad?domain");
+  r.from_domain = "bad;domain";  // never a token (RFC 8601 2.2): quoted, not mangled into one
+  EXPECT_EQ(authentication_results_dmarc(r), "dmarc=temperror header.from=\"bad;domain\"");
+  r.from_domain = "a/b=c.example";
+  EXPECT_EQ(authentication_results_dmarc(r), "dmarc=temperror header.from=\"a/b=c.example\"");
   r.status = DmarcStatus::off;
   EXPECT_EQ(authentication_results_dmarc(r), "");
 }
