@@ -9,6 +9,7 @@ std::string_view to_string(DkimStatus status) {
   switch (status) {
     case DkimStatus::pass: return "pass";
     case DkimStatus::fail: return "fail";
+    case DkimStatus::policy: return "policy";
     case DkimStatus::neutral: return "neutral";
     case DkimStatus::temperror: return "temperror";
     case DkimStatus::permerror: return "permerror";
@@ -32,6 +33,7 @@ std::string_view to_string(DkimReason reason) {
     case DkimReason::header_too_large: return "header too large";
     case DkimReason::dns: return "key lookup failed";
     case DkimReason::not_checked: return "not checked: too many signatures";
+    case DkimReason::rsa_sha1: return "rsa-sha1 not accepted (RFC 8301)";
   }
   return "?";
 }
@@ -39,7 +41,6 @@ std::string_view to_string(DkimReason reason) {
 std::string authentication_results_fragment(const DkimResult& result) {
   std::string out = "dkim=";
   out += to_string(result.status);
-  if (result.passed() && result.weak) out += " (weak algorithm rsa-sha1)";
   if (result.reason != DkimReason::none) {
     out += " reason=";
     out += authentication_results_value(to_string(result.reason));

@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "filters/dmarc_check.hpp"
+#include "filters/dmarc_history.hpp"
 #include "filters/dmarc_record.hpp"
 #include "filters/filter_chain.hpp"
 #include "filters/public_suffix.hpp"
@@ -177,6 +178,22 @@ TEST(DmarcAuthenticationResults, Words) {
   EXPECT_EQ(authentication_results_dmarc(r), "dmarc=temperror header.from=\"a/b=c.example\"");
   r.status = DmarcStatus::off;
   EXPECT_EQ(authentication_results_dmarc(r), "");
+}
+
+TEST(DmarcHistory, AnRsaSha1SignatureIsRecordedAsPolicy) {
+  // OpenDMARC's result codes (ARES_RESULT_*): its report writer prints 8 as
+  // "policy", RFC 7489 Appendix C's DKIMResultType for a refused signature.
+  FilterResults results;
+  results.dmarc.emplace();
+  results.dmarc->status = DmarcStatus::reject;
+  results.dmarc->from_domain = "example.com";
+  results.dkim.emplace_back();
+  results.dkim.back().status = DkimStatus::policy;
+  results.dkim.back().reason = DkimReason::rsa_sha1;
+  results.dkim.back().domain = "example.com";
+  results.dkim.back().selector = "sel";
+  const std::string record = dmarc_history_record(results, {});
+  EXPECT_NE(record.find("\ndkim example.com sel 8\n"), std::string::npos) << record;
 }
 
 // The Public Suffix List project's registrable-domain vectors.
