@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "filters/authentication_results_value.hpp"
 #include "filters/spf_header.hpp"
 
 namespace sluice::filters {
@@ -18,7 +19,7 @@ std::string authentication_results_header(std::string_view authserv_id, const Fi
     if (!f.empty()) methods.push_back(std::move(f));
   }
   std::string h = "Authentication-Results: ";
-  h += authserv_id;
+  h += authentication_results_value(authserv_id);  // a token from config; quoted if ever not
   if (methods.empty()) return h + "; none\r\n";
   for (std::size_t i = 0; i < methods.size(); ++i) {
     h += ";\r\n\t";

@@ -40,6 +40,22 @@ struct RsaPublic {
   ~RsaPublic() { wc_FreeRsaKey(&key); }
 };
 
+// The modulus's length in bits. wc_RsaEncryptSize() counts whole bytes, so
+// a 1017..1023-bit modulus would read as 1024 and slip past RFC 8301 3.2's
+// minimum; count the leading zero bits of the first byte instead.
+int modulus_bits(RsaKey& key) {
+  byte n[RSA_MAX_SIZE / 8];
+  byte e[RSA_MAX_SIZE / 8];
+  word32 n_size = sizeof n, e_size = sizeof e;
+  if (wc_RsaFlattenPublicKey(&key, e, &e_size, n, &n_size) != 0) return 0;
+  std::size_t first = 0;  // the export has no leading zero bytes; be sure anyway
+  while (first < n_size && n[first] == 0) ++first;
+  if (first == n_size) return 0;
+  int bits = static_cast<int>(n_size - first) * 8;
+  for (byte top = n[first]; (top & 0x80) == 0; top = static_cast<byte>(top << 1)) --bits;
+  return bits;
+}
+
 // EMSA-PKCS1-v1_5's DigestInfo (RFC 8017 9.2): the hash's DER prefix and
 // the hash. wolfCrypt's *Hash signature calls expect it already encoded.
 std::string digest_info(DkimAlgorithm algorithm, std::string_view hash) {
@@ -123,7 +139,11 @@ std::optional<DkimPublicKey> decode_public_key(DkimKeyType type, std::string_vie
     error = "p= is not an RSA public key";
     return std::nullopt;
   }
-  key.bits = wc_RsaEncryptSize(&rsa.key) * 8;
+  key.bits = modulus_bits(rsa.key);
+  if (key.bits == 0) {
+    error = "the RSA modulus of p= cannot be read";
+    return std::nullopt;
+  }
   key.der = std::string(bytes);
   return key;
 }

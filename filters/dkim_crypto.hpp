@@ -41,7 +41,7 @@ inline constexpr int kMaxRsaBits = 4096;
 struct DkimPublicKey {
   DkimKeyType type = DkimKeyType::rsa;
   std::string der;  // RSA: the DER as published (SPKI or PKCS#1); Ed25519: the 32 bytes
-  int bits = 0;     // RSA modulus size
+  int bits = 0;     // RSA: the modulus's length in bits (not rounded up to bytes)
 };
 
 // nullopt with `error` set when the bytes are not a key of that type.

@@ -32,8 +32,8 @@ void DkimFilter::fail(FilterResults& results, std::string_view why) {
 
 std::vector<std::string> DkimFilter::result_vocabulary() {
   std::vector<std::string> words{"none"};  // an unsigned message
-  for (DkimStatus s : {DkimStatus::pass, DkimStatus::fail, DkimStatus::neutral, DkimStatus::temperror,
-                       DkimStatus::permerror})
+  for (DkimStatus s : {DkimStatus::pass, DkimStatus::fail, DkimStatus::policy, DkimStatus::neutral,
+                       DkimStatus::temperror, DkimStatus::permerror})
     words.emplace_back(to_string(s));
   return words;
 }

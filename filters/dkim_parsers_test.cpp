@@ -6,6 +6,7 @@
 
 #include "filters/dkim_base64.hpp"
 #include "filters/dkim_canonicalization.hpp"
+#include "filters/dkim_crypto.hpp"
 #include "filters/dkim_header_fields.hpp"
 #include "filters/dkim_key_record.hpp"
 #include "filters/dkim_message_hasher.hpp"
@@ -205,6 +206,60 @@ TEST(DkimSignatureCheck, ExpiryAndFutureTimestamps) {
   EXPECT_EQ(check_with_key(s, revoked, {}).reason, DkimReason::key_revoked);
 }
 
+// A DER RSAPublicKey (RFC 8017 A.1.1) whose modulus is exactly `bits` long:
+// its top bit set, the rest 0xff, e = 65537. Not a usable key, but decoding
+// only reads the integers, and a real key of each size is slow to make.
+std::string der_length(std::size_t n) {
+  if (n < 0x80) return std::string(1, static_cast<char>(n));
+  if (n < 0x100) return std::string{'\x81', static_cast<char>(n)};
+  return std::string{'\x82', static_cast<char>(n >> 8), static_cast<char>(n & 0xff)};
+}
+std::string rsa_public_key_der(int bits) {
+  std::string modulus(static_cast<std::size_t>((bits + 7) / 8), '\xff');
+  modulus[0] = static_cast<char>(0xffu >> (modulus.size() * 8 - bits));
+  if (static_cast<unsigned char>(modulus[0]) & 0x80) modulus.insert(0, 1, '\0');  // DER INTEGERs are signed
+  const std::string n = "\x02" + der_length(modulus.size()) + modulus;
+  const std::string e = std::string("\x02\x03\x01\x00\x01", 5);
+  return "\x30" + der_length(n.size() + e.size()) + n + e;
+}
+
+TEST(DkimKeySize, CountsTheModulusBitsNotItsBytes) {
+  // RFC 8301 3.2: a 1017..1023-bit modulus fills 128 bytes like a 1024-bit
+  // one, but it is under 1024 bits and must not be accepted.
+  for (int bits : {1016, 1017, 1020, 1023, 1024, 1025, 2047, 2048, 4096}) {
+    std::string error;
+    const auto key = decode_public_key(DkimKeyType::rsa, rsa_public_key_der(bits), error);
+    ASSERT_TRUE(key) << bits << ": " << error;
+    EXPECT_EQ(key->bits, bits);
+  }
+  DkimMessageHasher h;
+  h.feed("DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=s; h=from; bh=YWJj; b=ZGVm\r\n"
+         "From: a@example.com\r\n\r\n");
+  h.finish();
+  DnsAnswer answer;
+  answer.status = DnsStatus::ok;
+  answer.texts.push_back({"v=DKIM1; k=rsa; p=" + base64_encode(rsa_public_key_der(1020)), {}});
+  const DkimResult r = check_with_key(h.signatures().at(0), answer, {});
+  EXPECT_EQ(r.reason, DkimReason::key_too_small) << r.detail;
+  EXPECT_EQ(r.key_bits, 1020);
+}
+
+TEST(DkimSignatureCheck, RsaSha1IsPolicyNeverPass) {
+  // RFC 8301 3.1: rsa-sha1 MUST NOT be used for verifying. Such a signature
+  // is "signed, but not acceptable to the ADMD" (RFC 8601 2.7.1 policy),
+  // decided before any key lookup, and never a pass DMARC could count.
+  DkimMessageHasher h;
+  h.feed("DKIM-Signature: v=1; a=rsa-sha1; d=example.com; s=s; h=from; bh=YWJj; b=ZGVm\r\n"
+         "From: a@example.com\r\n\r\n");
+  h.finish();
+  const auto r = check_before_lookup(h.signatures().at(0), {}, 0);
+  ASSERT_TRUE(r) << "an rsa-sha1 signature needs no key lookup";
+  EXPECT_EQ(to_string(r->status), "policy");
+  EXPECT_FALSE(r->passed());
+  EXPECT_EQ(authentication_results_fragment(*r),
+            "dkim=policy reason=\"rsa-sha1 not accepted (RFC 8301)\" header.d=example.com header.s=s header.b=ZGVm");
+}
+
 TEST(DkimResultFragment, AuthenticationResults) {
   DkimResult r;
   r.status = DkimStatus::pass;
@@ -213,9 +268,6 @@ TEST(DkimResultFragment, AuthenticationResults) {
   r.b_text = "AbCdEfGhIjKl";
   EXPECT_EQ(authentication_results_fragment(r),
             "dkim=pass header.d=example.com header.s=sel header.b=AbCdEfGh");
-  r.weak = true;
-  EXPECT_EQ(authentication_results_fragment(r),
-            "dkim=pass (weak algorithm rsa-sha1) header.d=example.com header.s=sel header.b=AbCdEfGh");
   r.status = DkimStatus::fail;
   r.reason = DkimReason::body_hash;
   r.b_text = "a/b+cdefgh";

@@ -1,40 +1,15 @@
 // dkim_result.cpp — result words and the Authentication-Results fragment.
 #include "filters/dkim_result.hpp"
 
+#include "filters/authentication_results_value.hpp"
+
 namespace sluice::filters {
-namespace {
-
-// RFC 8601 2.2 values are RFC 2045 tokens or quoted strings; d= and s= are
-// checked as domain-ish by the parser, but quote anything else to be safe.
-bool is_token(std::string_view v) {
-  if (v.empty()) return false;
-  for (char c : v) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || std::string_view("()<>@,;:\\\"/[]?=").find(c) != std::string_view::npos)
-      return false;
-  }
-  return true;
-}
-
-std::string value(std::string_view v) {
-  if (is_token(v)) return std::string(v);
-  std::string out = "\"";
-  for (char c : v) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f) continue;  // never pass control bytes into a header
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
-}  // namespace
 
 std::string_view to_string(DkimStatus status) {
   switch (status) {
     case DkimStatus::pass: return "pass";
     case DkimStatus::fail: return "fail";
+    case DkimStatus::policy: return "policy";
     case DkimStatus::neutral: return "neutral";
     case DkimStatus::temperror: return "temperror";
     case DkimStatus::permerror: return "permerror";
@@ -58,6 +33,7 @@ std::string_view to_string(DkimReason reason) {
     case DkimReason::header_too_large: return "header too large";
     case DkimReason::dns: return "key lookup failed";
     case DkimReason::not_checked: return "not checked: too many signatures";
+    case DkimReason::rsa_sha1: return "rsa-sha1 not accepted (RFC 8301)";
   }
   return "?";
 }
@@ -65,14 +41,13 @@ std::string_view to_string(DkimReason reason) {
 std::string authentication_results_fragment(const DkimResult& result) {
   std::string out = "dkim=";
   out += to_string(result.status);
-  if (result.passed() && result.weak) out += " (weak algorithm rsa-sha1)";
   if (result.reason != DkimReason::none) {
     out += " reason=";
-    out += value(to_string(result.reason));
+    out += authentication_results_value(to_string(result.reason));
   }
-  if (!result.domain.empty()) out += " header.d=" + value(result.domain);
-  if (!result.selector.empty()) out += " header.s=" + value(result.selector);
-  if (!result.b_text.empty()) out += " header.b=" + value(result.b_text.substr(0, 8));
+  if (!result.domain.empty()) out += " header.d=" + authentication_results_value(result.domain);
+  if (!result.selector.empty()) out += " header.s=" + authentication_results_value(result.selector);
+  if (!result.b_text.empty()) out += " header.b=" + authentication_results_value(result.b_text.substr(0, 8));
   return out;
 }
 

@@ -10,8 +10,9 @@
 //             header_too_large (the header block passed the limit)
 //   temperror dns (servfail, timeout: asking again later may succeed)
 //   neutral   not_checked (beyond the limit of signatures checked)
-// rsa-sha1 signatures are verified; a pass with it is flagged `weak`
-// (RFC 8301 3.1 says not to trust it), for policy to decide.
+//   policy    rsa_sha1 (RFC 8301 3.1: rsa-sha1 MUST NOT be used for
+//             verifying; RFC 8601 2.7.1: signed, but not acceptable to the
+//             ADMD). Never verified, never a pass, so DMARC cannot count it.
 #pragma once
 #include <string>
 #include <string_view>
@@ -20,7 +21,7 @@
 
 namespace sluice::filters {
 
-enum class DkimStatus { pass, fail, neutral, temperror, permerror };
+enum class DkimStatus { pass, fail, policy, neutral, temperror, permerror };
 
 enum class DkimReason {
   none,
@@ -37,6 +38,7 @@ enum class DkimReason {
   header_too_large,
   dns,
   not_checked,
+  rsa_sha1,
 };
 
 std::string_view to_string(DkimStatus status);
@@ -51,7 +53,6 @@ struct DkimResult {
   std::string identity;   // i=
   std::string b_text;     // b= without FWS (A-R header.b= takes its first 8)
   DkimAlgorithm algorithm = DkimAlgorithm::rsa_sha256;
-  bool weak = false;      // passed, but with rsa-sha1
   bool testing = false;   // the key record says t=y
   int key_bits = 0;       // RSA modulus size, when a key was decoded
 
@@ -59,8 +60,8 @@ struct DkimResult {
 };
 
 // "dkim=pass header.d=example.com header.s=sel header.b=AbCdEfGh" (RFC 8601
-// 2.7.1, header.b= from RFC 6008); failures add reason="..." (RFC 8601 2.2),
-// a weak pass adds a comment. Values that are not plain tokens are quoted.
+// 2.7.1, header.b= from RFC 6008); any other result adds reason="..." (RFC
+// 8601 2.2). Values that are not MIME tokens are quoted.
 std::string authentication_results_fragment(const DkimResult& result);
 
 }  // namespace sluice::filters

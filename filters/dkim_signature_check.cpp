@@ -63,6 +63,10 @@ std::optional<DkimResult> check_before_lookup(const DkimHashedSignature& hashed,
   if (!hashed.signature)
     return verdict(r, DkimStatus::permerror, DkimReason::signature_syntax, hashed.error);
   const DkimSignature& s = *hashed.signature;
+  // RFC 8301 3.1: rsa-sha1 MUST NOT be used for verifying, so its key is
+  // not even looked up; whether it would verify does not matter.
+  if (s.algorithm == DkimAlgorithm::rsa_sha1)
+    return verdict(r, DkimStatus::policy, DkimReason::rsa_sha1, "rsa-sha1 is not accepted for verifying");
   if (s.expiration && now > *s.expiration)
     return verdict(r, DkimStatus::fail, DkimReason::expired,
                    "x=" + std::to_string(*s.expiration) + " is before now");
@@ -107,7 +111,6 @@ DkimResult check_with_key(const DkimHashedSignature& hashed, const DnsAnswer& an
   if (hashed.body_hash != s.body_hash) return verdict(r, DkimStatus::fail, DkimReason::body_hash);
   if (!verify_signature(*public_key, s.algorithm, hashed.header_hash, s.signature))
     return verdict(r, DkimStatus::fail, DkimReason::signature);
-  r.weak = s.algorithm == DkimAlgorithm::rsa_sha1;
   return verdict(r, DkimStatus::pass, DkimReason::none);
 }
 

@@ -2,7 +2,8 @@
 // to its key lookup into a result (RFC 6376 6.1.1-6.1.3, RFC 8301, RFC
 // 8463). Pure functions: no I/O, so every rule is testable without DNS.
 //
-// Order (each step can end it): field syntax → permerror; x= passed →
+// Order (each step can end it): field syntax → permerror; a=rsa-sha1 →
+// policy (RFC 8301 3.1: not used for verifying, no lookup); x= passed →
 // fail expired; t= too far ahead → fail future; the lookup: NXDOMAIN or no
 // TXT → fail no_key, any other DNS failure → temperror; the record: syntax
 // → fail key_syntax, empty p= → fail key_revoked, k= / h= / s= / t=s not

@@ -124,6 +124,7 @@ inline std::string verdict_word(const DkimResult& r) {
     case DkimReason::key_revoked:
     case DkimReason::key_unsuitable:
     case DkimReason::key_too_small: return "fail:keyrecord";
+    case DkimReason::rsa_sha1: return "policy:rsa-sha1";
     default: return std::string(to_string(r.status)) + ":" + std::string(to_string(r.reason));
   }
 }

@@ -1,5 +1,6 @@
 #include "filters/dmarc_check.hpp"
 
+#include "filters/authentication_results_value.hpp"
 #include "filters/dmarc_record.hpp"
 #include "filters/public_suffix.hpp"
 
@@ -147,21 +148,9 @@ std::string_view to_string(DmarcStatus s) {
   return "off";
 }
 
-namespace {
-// A header value made safe: printable ASCII only, no ';' or '(' ')' that
-// would end or nest the fragment.
-std::string safe_token(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    o += (u < 0x21 || u > 0x7e || c == ';' || c == '(' || c == ')' || c == '"' || c == '\\') ? '?' : c;
-  }
-  return o;
-}
-}  // namespace
-
 std::string authentication_results_dmarc(const DmarcResult& r) {
-  const std::string from = r.from_domain.empty() ? std::string() : " header.from=" + safe_token(r.from_domain);
+  const std::string from =
+      r.from_domain.empty() ? std::string() : " header.from=" + authentication_results_value(r.from_domain);
   switch (r.status) {
     case DmarcStatus::accept:
     case DmarcStatus::reject:

@@ -11,10 +11,11 @@ namespace {
 
 // OpenDMARC's numbers (its opendmarc-reports reads them back): SPF and DKIM
 // results 0 pass, 2 softfail, 3 neutral, 4 temperror, 5 permerror, 6 none,
-// 7 fail; alignment 4 pass, 5 fail; the record's p, sp, adkim and aspf as
-// the ASCII code of their first letter ('n' 'q' 'r', 'r' 's'), 0 when
-// unknown; action 0 reject, 2 accept, 4 quarantine. Checked by importing a
-// file with the real opendmarc-import into MariaDB (tests/integration).
+// 7 fail, 8 policy (DKIM only: a refused rsa-sha1); alignment 4 pass, 5
+// fail; the record's p, sp, adkim and aspf as the ASCII code of their first
+// letter ('n' 'q' 'r', 'r' 's'), 0 when unknown; action 0 reject, 2 accept,
+// 4 quarantine. Checked by importing a file with the real opendmarc-import
+// into MariaDB (tests/integration).
 int spf_code(const std::optional<SpfResult>& spf) {
   if (!spf) return 6;
   switch (spf->verdict) {
@@ -36,6 +37,7 @@ int dkim_code(DkimStatus s) {
     case DkimStatus::temperror: return 4;
     case DkimStatus::permerror: return 5;
     case DkimStatus::fail: return 7;
+    case DkimStatus::policy: return 8;  // OpenDMARC's ARES_RESULT_POLICY; its reports print "policy"
   }
   return 6;
 }

@@ -80,7 +80,7 @@ std::optional<DmarcRecord> parse_dmarc_record(std::string_view txt, std::string&
     return std::nullopt;
   }
   DmarcRecord r;
-  bool have_p = false, p_bad = false;
+  bool have_p = false, p_bad = false, sp_bad = false;
   bool first = true;
   for (auto part : split(txt, ';')) {
     part = trim(part);
@@ -110,6 +110,7 @@ std::optional<DmarcRecord> parse_dmarc_record(std::string_view txt, std::string&
       }
     } else if (tag == "sp") {
       if (is_policy(value)) r.sp = value;
+      else sp_bad = true;
     } else if (tag == "pct") {
       unsigned n = 0;
       bool ok = !value.empty() && value.size() <= 3;
@@ -141,14 +142,18 @@ std::optional<DmarcRecord> parse_dmarc_record(std::string_view txt, std::string&
     }
     // rf= and unknown tags: ignored (6.3).
   }
-  if (!have_p) {
-    // 6.6.3 step 6: a record with a missing or invalid p= but a valid rua=
-    // is treated as p=none; otherwise it is no record at all.
+  if (!have_p || sp_bad) {
+    // 6.6.3 step 6: a record with a missing or invalid p=, or an invalid sp=,
+    // but a valid rua= is acted on as "v=DMARC1; p=none" (so no sp= either:
+    // a valid sp= beside a bad p= must not reach subdomains); otherwise it is
+    // no record at all.
     if (!r.rua.empty()) {
       r.p = "none";
-      r.p_invalid_fallback = true;
+      r.sp.clear();
+      r.invalid_policy_fallback = true;
     } else {
-      error = p_bad ? "p= is not none, quarantine or reject" : "no p= tag";
+      error = !have_p ? (p_bad ? "p= is not none, quarantine or reject" : "no p= tag")
+                      : "sp= is not none, quarantine or reject";
       return std::nullopt;
     }
   }

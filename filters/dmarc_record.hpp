@@ -12,8 +12,10 @@ namespace sluice::filters {
 bool looks_like_dmarc_record(std::string_view txt);
 
 // nullopt (with `error`) when the record is unusable: v=DMARC1 not first, a
-// bad p= without a usable rua= (6.6.3), a malformed tag-value list. Unknown
-// tags are ignored (6.3); bad values of optional tags take their defaults.
+// missing or bad p= or a bad sp= without a usable rua= (6.6.3), a malformed
+// tag-value list. With a usable rua= those make it p=none and no sp=.
+// Unknown tags are ignored (6.3); bad values of other optional tags take
+// their defaults.
 std::optional<DmarcRecord> parse_dmarc_record(std::string_view txt, std::string& error);
 
 }  // namespace sluice::filters

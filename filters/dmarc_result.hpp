@@ -29,7 +29,8 @@ struct DmarcRecord {
   std::vector<std::string> rua, ruf;  // URIs as written (mailto:a@b!10m)
   std::string fo = "0";        // colon list of 0 1 d s
   std::uint32_t ri = 86400;
-  bool p_invalid_fallback = false;  // p= missing/bad but rua= valid: treated as p=none (6.6.3)
+  // p= missing or bad, or sp= bad, but rua= valid: acted on as p=none with no sp= (6.6.3)
+  bool invalid_policy_fallback = false;
 };
 
 struct DmarcResult {

@@ -67,7 +67,7 @@ TEST(FilterMetrics, EveryResultWordHasASeriesFromTheStart) {
   EXPECT_EQ(result_words_exported("spf"),
             (std::set<std::string>{"pass", "fail", "softfail", "neutral", "none", "permerror", "temperror"}));
   EXPECT_EQ(result_words_exported("dkim"),
-            (std::set<std::string>{"pass", "fail", "neutral", "permerror", "temperror", "none"}));
+            (std::set<std::string>{"pass", "fail", "policy", "neutral", "permerror", "temperror", "none"}));
   EXPECT_EQ(result_words_exported("dmarc"), (std::set<std::string>{"accept", "reject", "quarantine", "none",
                                                                     "norecord", "nofrom", "temperror"}));
   const std::string text = metrics::render_text(metrics::sluice_metrics().registry.collect());

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "filters/authentication_results_value.hpp"
 #include "filters/resolver.hpp"
 
 namespace sluice::filters {
@@ -37,18 +38,12 @@ std::string quoted(std::string_view raw) {
   return out + "\"";
 }
 
+// A Received-SPF value (RFC 7208 9.1: dot-atom / quoted-string). Not for
+// Authentication-Results, whose values are MIME tokens (RFC 8601 2.2):
+// those go through authentication_results_value.hpp.
 std::string value(std::string_view raw) {
   const std::string s = printable(raw);
   return is_dot_atom(s) ? s : quoted(s);
-}
-
-// An address as an RFC 8601 pvalue: local@domain bare when both halves are
-// dot-atoms, otherwise a quoted-string.
-std::string address_value(std::string_view raw) {
-  const std::string s = printable(raw);
-  const std::size_t at = s.rfind('@');
-  if (at != std::string::npos && is_dot_atom(s.substr(0, at)) && is_dot_atom(s.substr(at + 1))) return s;
-  return value(s);
 }
 
 // Comment text (RFC 5322 3.2.2): parentheses and backslashes escaped.
@@ -101,9 +96,9 @@ std::string authentication_results_spf(const SpfResult& r) {
   if (!r.problem.empty() && (r.verdict == SpfVerdict::permerror || r.verdict == SpfVerdict::temperror))
     out += " (" + comment_text(r.problem) + ")";
   if (r.identity == SpfIdentity::helo)
-    out += " smtp.helo=" + value(r.domain);
+    out += " smtp.helo=" + authentication_results_value(r.domain);
   else
-    out += " smtp.mailfrom=" + address_value(r.sender);
+    out += " smtp.mailfrom=" + authentication_results_address(r.sender);
   return out;
 }
 

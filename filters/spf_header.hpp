@@ -6,7 +6,9 @@
 // Security: every value comes from the client (sender, HELO) or from DNS
 // (the problem text quotes records): control characters and non-ASCII are
 // replaced by '?', quotes and backslashes escaped, so a value can neither end
-// the header nor forge another key.
+// the header nor forge another key. Received-SPF values may be dot-atoms
+// (RFC 7208 9.1); Authentication-Results values must be MIME tokens or
+// quoted (RFC 8601 2.2, filters/authentication_results_value.hpp).
 #pragma once
 #include <string>
 

@@ -50,5 +50,37 @@ TEST(SpfHeader, AddressWithAnOddLocalPartIsQuotedInAuthenticationResults) {
   EXPECT_EQ(authentication_results_spf(r), "spf=softfail smtp.mailfrom=first.last@example.com");
 }
 
+TEST(SpfHeader, AuthenticationResultsValuesAreTokensOrAddressesOrQuoted) {
+  // RFC 8601 2.2: a pvalue is a MIME token (RFC 2045 5.1: no tspecials such
+  // as / = ? @), an addr-spec with a domain name, or a quoted-string. A
+  // dot-atom (Received-SPF's rule) is not enough: "a=b/c.example" is one.
+  const auto helo_result = [](const std::string& helo) {
+    SpfRequest q = make_mail_from_request(*gateway::parse_ip("192.0.2.1"), "", helo, "mx.example.net");
+    SpfResult r;
+    r.verdict = SpfVerdict::none;
+    r.identity = q.identity;
+    r.sender = q.sender;
+    r.domain = q.domain;
+    return authentication_results_spf(r);
+  };
+  EXPECT_EQ(helo_result("a=b/c.example"), "spf=none smtp.helo=\"a=b/c.example\"");
+  EXPECT_EQ(helo_result("x?y.example"), "spf=none smtp.helo=\"x?y.example\"");
+  EXPECT_EQ(helo_result("client.example.com"), "spf=none smtp.helo=client.example.com");
+  EXPECT_EQ(helo_result("under_score.example"), "spf=none smtp.helo=under_score.example");  // a token
+
+  SpfResult r;
+  r.verdict = SpfVerdict::pass;
+  const auto mailfrom = [&r](const std::string& sender) {
+    r.sender = sender;
+    return authentication_results_spf(r);
+  };
+  EXPECT_EQ(mailfrom("first.last+tag@example.com"), "spf=pass smtp.mailfrom=first.last+tag@example.com");
+  EXPECT_EQ(mailfrom("user@a/b.example"), "spf=pass smtp.mailfrom=\"user@a/b.example\"");  // not a domain name
+  EXPECT_EQ(mailfrom("user@a=b.example"), "spf=pass smtp.mailfrom=\"user@a=b.example\"");
+  EXPECT_EQ(mailfrom("user@-x.example"), "spf=pass smtp.mailfrom=\"user@-x.example\"");
+  EXPECT_EQ(mailfrom("a=b@example.com"), "spf=pass smtp.mailfrom=\"a=b@example.com\"");
+  EXPECT_EQ(mailfrom("x@[192.0.2.1]"), "spf=pass smtp.mailfrom=\"x@[192.0.2.1]\"");
+}
+
 }  // namespace
 }  // namespace sluice::filters

@@ -23,7 +23,8 @@ bool is_spf_word(std::string_view s) {
 }
 bool is_dkim_word(std::string_view s) {
   if (!s.empty() && s.front() == '!') s.remove_prefix(1);
-  return s == "pass" || s == "fail" || s == "neutral" || s == "none" || s == "permerror" || s == "temperror";
+  return s == "pass" || s == "fail" || s == "policy" || s == "neutral" || s == "none" || s == "permerror" ||
+         s == "temperror";
 }
 bool is_dmarc_word(std::string_view s) {
   if (!s.empty() && s.front() == '!') s.remove_prefix(1);
@@ -63,7 +64,8 @@ void read_policy(TableReader& top, std::chrono::milliseconds recheck, std::vecto
              p.phase);
     r.strings("spf", is_spf_word, "an SPF result (pass fail softfail neutral none permerror temperror), ! to invert",
               p.spf);
-    r.strings("dkim", is_dkim_word, "a DKIM result (pass fail neutral none permerror temperror), ! to invert", p.dkim);
+    r.strings("dkim", is_dkim_word,
+              "a DKIM result (pass fail policy neutral none permerror temperror), ! to invert", p.dkim);
     r.strings("dmarc_status", is_dmarc_word,
               "a DMARC status (accept reject quarantine none norecord nofrom temperror off), ! to invert",
               p.dmarc_status);

@@ -32,6 +32,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check((r->adkim == 'r' || r->adkim == 's') && (r->aspf == 'r' || r->aspf == 's'));
   for (const auto* list : {&r->rua, &r->ruf})
     for (const auto& u : *list) check(u.size() > 7 && (u[0] == 'm' || u[0] == 'M'));
-  check(!r->p_invalid_fallback || (!r->rua.empty() && r->p == "none"));
+  check(!r->invalid_policy_fallback || (!r->rua.empty() && r->p == "none" && r->sp.empty()));
   return 0;
 }

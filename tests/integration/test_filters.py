@@ -109,6 +109,24 @@ def test_tampered_body_fails_dkim_but_aligned_spf_still_passes_dmarc(sluice, dns
     assert "dmarc=pass" in ar and "spf=pass" in ar, ar
 
 
+def test_an_rsa_sha1_signature_is_policy_and_never_an_aligned_pass(sluice, dns):
+    # RFC 8301 3.1: rsa-sha1 is not used for verifying. sender.test's own
+    # rsa-sha1 signature is the only thing that could align (MAIL FROM is
+    # other.test, which SPF fails for us): DMARC must apply p=reject.
+    gw = start(sluice, dns)
+    msg = message()
+    msg = dkim.sign(msg, b"sel", b"sender.test", KEY_PEM, include_headers=[b"from", b"to", b"subject"],
+                    signature_algorithm=b"rsa-sha1") + msg
+    send(gw, "x@other.test", msg, helo="client.other.test")
+    _, data = stored_single(gw)
+    ar = auth_results(data)
+    assert re.search(r'dkim=policy reason="rsa-sha1 not accepted \(RFC 8301\)" header\.d=sender\.test '
+                     r'header\.s=sel header\.b="?\S{8}', ar), ar
+    assert "dmarc=fail (p=reject dis=reject) header.from=sender.test" in ar, ar
+    line = next(l for l in gw.log().splitlines() if "event=filters" in l)
+    assert "dkim=policy:sender.test" in line and "dmarc=reject" in line, line
+
+
 def test_unaligned_author_gets_the_domains_policy(sluice, dns):
     # MAIL FROM passes SPF for sender.test, but the author is other.test,
     # which publishes p=quarantine and signs nothing: DMARC fails.
