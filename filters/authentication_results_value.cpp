@@ -1,7 +1,6 @@
 #include "filters/authentication_results_value.hpp"
 
 namespace sluice::filters {
-namespace {
 
 std::string printable(std::string_view s) {
   std::string out;
@@ -11,6 +10,8 @@ std::string printable(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 // RFC 2045 5.1 token.
 bool is_token(std::string_view s) {

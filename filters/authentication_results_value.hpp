@@ -16,6 +16,10 @@
 
 namespace sluice::filters {
 
+// Control characters and non-ASCII as '?': what any header value we write
+// from client or DNS text goes through first (Received-SPF too).
+std::string printable(std::string_view s);
+
 // A token as it is, anything else as a quoted-string. Domain names are
 // tokens, so "mx.example.com" stays bare and "a=b/c.example" is quoted.
 std::string authentication_results_value(std::string_view raw);

@@ -9,15 +9,6 @@ namespace sluice::filters {
 
 namespace {
 
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    out += u >= 0x20 && u < 0x7f ? c : '?';
-  }
-  return out;
-}
-
 // RFC 5322 3.2.3 atext, plus '.' inside (dot-atom).
 bool is_dot_atom(std::string_view s) {
   if (s.empty() || s.front() == '.' || s.back() == '.') return false;
