@@ -44,10 +44,13 @@ struct RsaPublic {
 // a 1017..1023-bit modulus would read as 1024 and slip past RFC 8301 3.2's
 // minimum; count the leading zero bits of the first byte instead.
 int modulus_bits(RsaKey& key) {
-  byte n[RSA_MAX_SIZE / 8];
-  byte e[RSA_MAX_SIZE / 8];
-  word32 n_size = sizeof n, e_size = sizeof e;
-  if (wc_RsaFlattenPublicKey(&key, e, &e_size, n, &n_size) != 0) return 0;
+  // Sized from the key, not RSA_MAX_SIZE: a key over the build's maximum
+  // must still report its size (and fail max_rsa_bits), not read as 0.
+  const int bytes = wc_RsaEncryptSize(&key);
+  if (bytes <= 0) return 0;
+  std::vector<byte> n(static_cast<std::size_t>(bytes)), e(static_cast<std::size_t>(bytes));
+  word32 n_size = static_cast<word32>(n.size()), e_size = static_cast<word32>(e.size());
+  if (wc_RsaFlattenPublicKey(&key, e.data(), &e_size, n.data(), &n_size) != 0) return 0;
   std::size_t first = 0;  // the export has no leading zero bytes; be sure anyway
   while (first < n_size && n[first] == 0) ++first;
   if (first == n_size) return 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "filters/dmarc_record.hpp"
 #include "filters/public_suffix.hpp"
 #include "filters/resolver.hpp"
 
@@ -25,25 +26,25 @@ std::string report_authorization_name(std::string_view policy_domain, std::strin
 bool authorizes_reports(const DnsAnswer& answer) {
   if (answer.status != DnsStatus::ok) return false;
   return std::any_of(answer.texts.begin(), answer.texts.end(),
-                     [](const TxtRecord& t) { return std::string_view(t.text).substr(0, 8) == "v=DMARC1"; });
+                     [](const TxtRecord& t) { return looks_like_dmarc_record(t.text); });
 }
 
-boost::asio::awaitable<std::vector<std::string>> authorized_report_addresses(Resolver& dns,
-                                                                              const PublicSuffixList& psl,
-                                                                              std::string policy_domain,
-                                                                              std::vector<std::string> addresses) {
+boost::asio::awaitable<std::vector<std::string>> authorized_report_addresses(
+    Resolver& dns, const PublicSuffixList& psl, const std::string& policy_domain,
+    const std::vector<std::string>& addresses) {
   const std::string policy_org = psl.organizational_domain(lower_without_final_dot(policy_domain));
   std::vector<std::string> out;
-  for (auto& address : addresses) {
+  for (const auto& address : addresses) {
     const auto at = address.rfind('@');
     if (at == std::string::npos || at + 1 == address.size()) continue;
     const std::string host = lower_without_final_dot(std::string_view(address).substr(at + 1));
     if (psl.organizational_domain(host) == policy_org) {
-      out.push_back(std::move(address));
+      out.push_back(address);
       continue;
     }
-    const DnsAnswer answer = co_await dns.query(report_authorization_name(policy_domain, host), DnsType::TXT);
-    if (authorizes_reports(answer)) out.push_back(std::move(address));
+    const std::string qname = report_authorization_name(policy_domain, host);
+    const DnsAnswer answer = co_await dns.query(qname, DnsType::TXT);
+    if (authorizes_reports(answer)) out.push_back(address);
   }
   co_return out;
 }

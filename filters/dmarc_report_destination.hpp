@@ -22,15 +22,17 @@ class PublicSuffixList;
 // "<policy domain>._report._dmarc.<destination host>", lower case.
 std::string report_authorization_name(std::string_view policy_domain, std::string_view destination_host);
 
-// Does this TXT answer authorize reports (a record starting with "v=DMARC1")?
+// Does this TXT answer authorize reports (a record that starts as a DMARC
+// record does, the test discovery uses)?
 bool authorizes_reports(const DnsAnswer& answer);
 
 // The addresses (local@host) that may receive reports about `policy_domain`,
 // in their order: those in its organizational domain, and the others whose
-// host authorizes it. One TXT query per outside host.
-boost::asio::awaitable<std::vector<std::string>> authorized_report_addresses(Resolver& dns,
-                                                                              const PublicSuffixList& psl,
-                                                                              std::string policy_domain,
-                                                                              std::vector<std::string> addresses);
+// host authorizes it. One TXT query per outside host. The arguments must
+// outlive the coroutine (references: docs/architecture.md's GCC 12 rules
+// forbid class-type temporaries in a co_await expression).
+boost::asio::awaitable<std::vector<std::string>> authorized_report_addresses(
+    Resolver& dns, const PublicSuffixList& psl, const std::string& policy_domain,
+    const std::vector<std::string>& addresses);
 
 }  // namespace sluice::filters

@@ -31,10 +31,14 @@ TEST(DmarcReportDestination, OnlyARecordStartingWithTheVersionAuthorizes) {
   EXPECT_TRUE(authorizes_reports(a));
   a.status = DnsStatus::error;  // DNS cannot say: no reports
   EXPECT_FALSE(authorizes_reports(a));
-  DnsAnswer lower;
-  lower.status = DnsStatus::ok;
-  lower.texts.push_back({"v=dmarc1", {"v=dmarc1"}});
-  EXPECT_FALSE(authorizes_reports(lower));
+  // The version test of discovery (RFC 7489 6.4): spaces allowed, the value exact.
+  for (const auto& [text, authorizes] : std::vector<std::pair<std::string, bool>>{
+           {"v=dmarc1", false}, {"v=DMARC10", false}, {"v = DMARC1", true}, {"V=DMARC1; rua=mailto:r@x.example", true}}) {
+    DnsAnswer one;
+    one.status = DnsStatus::ok;
+    one.texts.push_back({text, {text}});
+    EXPECT_EQ(authorizes_reports(one), authorizes) << text;
+  }
 }
 
 TEST(DmarcReportDestination, InsideTheOrganizationOrAuthorized) {
@@ -51,11 +55,11 @@ TEST(DmarcReportDestination, InsideTheOrganizationOrAuthorized) {
   dns.servers = {"127.0.0.1"};
   dns.port = server.port();
   AresResolver resolver(ctx, dns);
-  auto done = asio::co_spawn(ctx,
-                             authorized_report_addresses(resolver, *psl, "example.com",
-                                                         {"a@example.com", "b@sub.example.com", "c@reports.example.net",
-                                                          "d@example.org", "e@example.net", "broken"}),
-                             asio::use_future);
+  // Named: the coroutine takes references, and runs after this statement.
+  const std::string policy_domain = "example.com";
+  const std::vector<std::string> addresses = {"a@example.com",  "b@sub.example.com", "c@reports.example.net",
+                                              "d@example.org", "e@example.net",     "broken"};
+  auto done = asio::co_spawn(ctx, authorized_report_addresses(resolver, *psl, policy_domain, addresses), asio::use_future);
   ctx.run();
   EXPECT_EQ(done.get(), (std::vector<std::string>{"a@example.com", "b@sub.example.com", "c@reports.example.net"}));
 }

@@ -247,6 +247,9 @@ void HeaderBlockScanner::line(std::string_view l, std::string& out) {
     return;
   }
   field_.assign(l);
+  // A first line over the bound that came whole in one piece: the same as
+  // one that came in many (feed()), whatever the reads' sizes were.
+  if (field_.size() > kMaxHeldField) pass_field_through(out);
 }
 
 void HeaderBlockScanner::pass_field_through(std::string& out) {

@@ -64,6 +64,9 @@ class Worker {
   void wake_all(bool deadline);
   void schedule_heartbeat();
   unsigned index_;
+  // Before ctx_: a background task's token, destroyed with a handler still
+  // queued in ctx_, decrements it.
+  std::atomic<std::size_t> live_{0};
   boost::asio::io_context ctx_{1};
   boost::asio::steady_timer heartbeat_{ctx_};
   std::atomic<std::chrono::steady_clock::rep> last_heartbeat_{0};
@@ -75,7 +78,6 @@ class Worker {
   Registry connections_;
   bool draining_ = false;
   bool deadline_passed_ = false;
-  std::atomic<std::size_t> live_{0};
 };
 
 }  // namespace sluice::gateway

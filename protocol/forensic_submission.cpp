@@ -39,8 +39,7 @@ asio::awaitable<std::error_code> submit(storage::Spool* spool, filters::Resolver
   if (!dns || !psl) co_return std::make_error_code(std::errc::operation_not_supported);
   const filters::DmarcResult& d = *s->results.dmarc;
   const std::string policy_domain = d.used_domain.empty() ? d.from_domain : d.used_domain;
-  std::vector<std::string> rcpts =
-      co_await filters::authorized_report_addresses(*dns, *psl, policy_domain, std::move(s->candidates));
+  std::vector<std::string> rcpts = co_await filters::authorized_report_addresses(*dns, *psl, policy_domain, s->candidates);
   if (rcpts.empty()) co_return std::error_code{};
   s->report = filters::forensic_report(s->results, s->facts, rcpts);
   for (const auto& a : rcpts) s->envelope.recipients.push_back({a, 0, {}});
