@@ -185,6 +185,9 @@ class Process {
       if (r.missing_bodies)
         log_error("spool_missing_bodies").field("count", r.missing_bodies)
             .field("problem", "records name body files that are gone (files removed by hand?)");
+      if (!lmdb->store().map_size_recorded())
+        log_warn("spool_map_size_unrecorded").field("directory", cfg.spool.directory)
+            .field("problem", "the map is full to its last page: `sluice queue` cannot learn its size and may write past it");
       runner_ = std::make_unique<storage::QueueRunner>(*lmdb, queuefile_exporter(), log_runner_event);
       runner_->set_routes(build_route_table(cfg));
       runner_->set_retry(retry_policy(cfg));

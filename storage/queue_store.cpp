@@ -8,11 +8,15 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <mutex>
 
 #include "storage/lmdb_error.hpp"
 
 namespace sluice::storage {
 namespace {
+
+constexpr MDB_dbi kNoDatabase = ~MDB_dbi{0};
+constexpr std::string_view kMapSizeKey = "map_size";
 
 MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
@@ -144,36 +148,93 @@ std::unique_ptr<QueueStore> QueueStore::open(const std::string& spool_dir, const
     error_text = what + " " + env_dir + ": " + ec.message();
     return nullptr;
   };
+  const bool guest = options.role == QueueStoreRole::guest;
   if (int rc = ::mdb_env_create(&s->env_)) return fail(rc, "cannot create LMDB environment for");
   ::mdb_env_set_maxdbs(s->env_, 4);
   ::mdb_env_set_maxreaders(s->env_, 254);
-  if (int rc = ::mdb_env_set_mapsize(s->env_, options.map_size)) return fail(rc, "cannot set the map size of");
+  // A guest opens with no size of its own: LMDB then maps the size stored in
+  // the file (the largest any writer ever used), until the owner's is read.
+  if (!guest) {
+    if (int rc = ::mdb_env_set_mapsize(s->env_, options.map_size)) return fail(rc, "cannot set the map size of");
+  }
   // MDB_NOTLS: read transactions are not tied to threads (the runner and the
   // committer are different threads). Durability flags stay at LMDB's safe
   // defaults: commit = data pages + fsync + meta page + fsync.
   unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0u);
   if (int rc = ::mdb_env_open(s->env_, env_dir.c_str(), flags, 0640)) return fail(rc, "cannot open");
   s->clear_stale_readers();
-  TxnGuard t;
-  if (int rc = ::mdb_txn_begin(s->env_, nullptr, options.read_only ? MDB_RDONLY : 0, &t.txn))
-    return fail(rc, "cannot begin a transaction on");
-  const unsigned create = options.read_only ? 0u : MDB_CREATE;
-  MDB_dbi dbi;
-  if (int rc = ::mdb_dbi_open(t.txn, "messages", create, &dbi)) return fail(rc, "no messages database in");
-  s->messages_ = dbi;
-  if (int rc = ::mdb_dbi_open(t.txn, "bodies", create, &dbi)) return fail(rc, "no bodies database in");
-  s->bodies_ = dbi;
-  if (int rc = ::mdb_dbi_open(t.txn, "deferred", create, &dbi)) return fail(rc, "no deferred database in");
-  s->deferred_ = dbi;
-  int rc = ::mdb_txn_commit(t.txn);
-  t.txn = nullptr;
-  if (rc) return fail(rc, "cannot commit the database handles of");
+  if (int rc = s->open_databases(options.read_only)) return fail(rc, "cannot open the databases of");
+  s->own_map_size_ = options.map_size;
+  if (guest) {
+    if (int rc = s->follow_recorded_map_size()) return fail(rc, "cannot map the recorded size of");
+  } else if (!options.read_only) {
+    // Not fatal: a map full to its last page has no room for it (then
+    // guests map the size stored in the file, see map_size_recorded()).
+    s->map_size_recorded_ = s->record_map_size() == 0;
+  }
   ec.clear();
   return s;
 }
 
+int QueueStore::open_databases(bool read_only) {
+  TxnGuard t;
+  if (int rc = ::mdb_txn_begin(env_, nullptr, read_only ? MDB_RDONLY : 0, &t.txn)) return rc;
+  const unsigned create = read_only ? 0u : MDB_CREATE;
+  for (auto [name, dbi] : {std::pair{"messages", &messages_}, {"bodies", &bodies_}, {"deferred", &deferred_}})
+    if (int rc = ::mdb_dbi_open(t.txn, name, create, dbi)) return rc;
+  // Never created here: on a full map that would fail the open.
+  int rc = ::mdb_dbi_open(t.txn, "settings", 0, &settings_);
+  if (rc == MDB_NOTFOUND) settings_ = kNoDatabase;
+  else if (rc) return rc;
+  rc = ::mdb_txn_commit(t.txn);
+  t.txn = nullptr;
+  return rc;
+}
+
+int QueueStore::record_map_size() {
+  // What we map: map_size, or more when the file is larger already.
+  const std::uint64_t size = map_size();
+  TxnGuard t;
+  if (int rc = ::mdb_txn_begin(env_, nullptr, 0, &t.txn)) return rc;
+  MDB_dbi dbi;
+  if (int rc = ::mdb_dbi_open(t.txn, "settings", MDB_CREATE, &dbi)) return rc;
+  MDB_val k = val(kMapSizeKey), v;
+  if (::mdb_get(t.txn, dbi, &k, &v) != 0 || v.mv_size != sizeof size || std::memcmp(v.mv_data, &size, sizeof size)) {
+    v = MDB_val{sizeof size, const_cast<std::uint64_t*>(&size)};
+    if (int rc = ::mdb_put(t.txn, dbi, &k, &v, 0)) return rc;
+  }
+  int rc = ::mdb_txn_commit(t.txn);
+  t.txn = nullptr;
+  if (rc == 0) settings_ = dbi;
+  return rc;
+}
+
+int QueueStore::follow_recorded_map_size() {
+  std::uint64_t recorded = 0;
+  if (settings_ != kNoDatabase) {
+    TxnGuard t;
+    if (int rc = ::mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t.txn)) return rc;
+    MDB_val k = val(kMapSizeKey), v;
+    if (::mdb_get(t.txn, settings_, &k, &v) == 0 && v.mv_size == sizeof recorded)
+      std::memcpy(&recorded, v.mv_data, sizeof recorded);
+  }
+  if (recorded) own_map_size_ = recorded;
+  // Nothing recorded and no size given: keep the one stored in the file.
+  if (!own_map_size_) own_map_size_ = map_size();
+  // No transaction is open: the map may change. LMDB raises a size below
+  // what the file already uses to that size.
+  return ::mdb_env_set_mapsize(env_, own_map_size_);
+}
+
 QueueStore::~QueueStore() {
   if (env_) ::mdb_env_close(env_);
+}
+
+std::uint64_t QueueStore::map_size() const {
+  std::shared_lock lock(map_lock_);
+  MDB_envinfo info;
+  ::mdb_env_info(env_, &info);
+  return info.me_mapsize;
 }
 
 int QueueStore::clear_stale_readers() {
@@ -182,17 +243,36 @@ int QueueStore::clear_stale_readers() {
   return dead;
 }
 
+int QueueStore::begin(unsigned flags, MDB_txn** txn, std::shared_lock<std::shared_mutex>& lock) const {
+  lock = std::shared_lock(map_lock_);
+  int rc = ::mdb_txn_begin(env_, nullptr, flags, txn);
+  if (rc != MDB_MAP_RESIZED) return rc;
+  // Another process grew the file past our map: adopt the map size it used
+  // (size 0: the one stored in the file, lmdb.h), once no transaction of
+  // ours is open, and begin again. Our own size would not do: LMDB would
+  // raise it to exactly what the file uses, leaving no room to write.
+  lock.unlock();
+  {
+    std::unique_lock remap(map_lock_);
+    if (int e = ::mdb_env_set_mapsize(env_, 0)) return e;
+  }
+  lock.lock();
+  return ::mdb_txn_begin(env_, nullptr, flags, txn);
+}
+
 std::error_code QueueStore::read(const std::function<void(const QueueView&)>& fn) const {
-  TxnGuard t;
-  if (int rc = ::mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t.txn)) return lmdb_error(rc);
+  std::shared_lock<std::shared_mutex> lock;
+  TxnGuard t;  // declared after the lock: the transaction ends before the lock is let go
+  if (int rc = begin(MDB_RDONLY, &t.txn, lock)) return lmdb_error(rc);
   QueueView v(t.txn, messages_, bodies_, deferred_);
   fn(v);
   return {};
 }
 
 std::error_code QueueStore::write(const std::function<std::error_code(QueueWriter&)>& fn) {
+  std::shared_lock<std::shared_mutex> lock;
   TxnGuard t;
-  if (int rc = ::mdb_txn_begin(env_, nullptr, 0, &t.txn)) return lmdb_error(rc);
+  if (int rc = begin(0, &t.txn, lock)) return lmdb_error(rc);
   QueueWriter w(t.txn, messages_, bodies_, deferred_);
   if (auto ec = fn(w)) return ec;  // the guard aborts
   int rc = ::mdb_txn_commit(t.txn);
