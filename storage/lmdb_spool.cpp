@@ -9,6 +9,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "storage/map_headroom.hpp"
+
 namespace sluice::storage {
 namespace {
 
@@ -100,7 +102,10 @@ class LmdbMessageWriter final : public MessageWriter {
     record->start_progress();
     auto body = std::make_shared<std::string>(std::move(buffer_));
     buffer_.clear();
-    GroupCommitter::Apply apply = [record, body](QueueWriter& w) -> std::error_code {
+    const std::uint64_t incoming = body->size() + to_json(*record).size();
+    GroupCommitter::Apply apply = [record, body, incoming](QueueWriter& w) -> std::error_code {
+      // New mail only: state changes and deletes may use the rest of the map.
+      if (auto ec = check_map_headroom(w, incoming)) return ec;
       if (record->body == BodyPlace::inline_value) {
         if (auto ec = w.put_inline_body(record->envelope.id, *body)) return ec;
       }

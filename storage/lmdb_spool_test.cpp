@@ -13,6 +13,7 @@
 #include <iterator>
 #include <thread>
 
+#include "storage/map_headroom.hpp"
 #include "storage/test_support.hpp"
 
 namespace sluice::storage {
@@ -202,6 +203,48 @@ TEST_F(LmdbSpoolTest, RecoveryRemovesOrphansAndRequeuesInterruptedDeliveries) {
   EXPECT_EQ(again.queued, 5u);
   EXPECT_EQ(again.removed_orphan_bodies, 0u);
   EXPECT_EQ(again.requeued_delivering, 0u);
+}
+
+// New mail stops at the high-water mark (storage/map_headroom.hpp) and
+// leaves the rest of the map for what lets mail leave: state changes and
+// deletes. Before, it filled the map to its last page.
+TEST_F(LmdbSpoolTest, NewMailStopsShortOfAFullMap) {
+  LmdbSpoolOptions o = options(tmp_.path());
+  o.map_size = 1 << 20;
+  LmdbSpool spool(o, pool_);
+  std::error_code ec;
+  int n = 0;
+  for (std::size_t size : {12'000, 1'000, 100})
+    while (!(ec = commit(spool, "id-" + std::to_string(n), message_bytes(size)))) ++n;
+  EXPECT_EQ(ec, std::errc::no_space_on_device) << ec.message();
+  EXPECT_NE(ec.message().find("high-water"), std::string::npos) << ec.message();
+  std::uint64_t in_use = 0;
+  ASSERT_FALSE(spool.store().write([&](QueueWriter& w) {
+    in_use = w.map_in_use();
+    return std::error_code{};
+  }));
+  // About the mark: a message is admitted by its bytes, and its pages come
+  // to a little more.
+  EXPECT_LT(in_use, (kMapHighWater + 0.03) * (1 << 20));
+  // Every message can still change state, and be deleted.
+  for (int i = 0; i < n; ++i) {
+    ASSERT_FALSE(spool.store().write([&](QueueWriter& w) -> std::error_code {
+      auto r = w.record("id-" + std::to_string(i));
+      r->state = MessageState::delivering;
+      return w.put(*r);
+    })) << i;
+  }
+  ASSERT_FALSE(spool.store().write([&](QueueWriter& w) -> std::error_code {
+    for (int i = 0; i < n; ++i) {
+      if (auto e = w.erase_body("id-" + std::to_string(i))) return e;
+      if (auto e = w.erase_record("id-" + std::to_string(i))) return e;
+    }
+    return {};
+  }));
+  // And the room comes back to new mail (once one more commit has passed:
+  // LMDB reuses freed pages from the next transaction but one).
+  ASSERT_FALSE(spool.store().write([](QueueWriter& w) { return w.put(sample_record("id-between")); }));
+  EXPECT_FALSE(commit(spool, "id-again", message_bytes(12'000)));
 }
 
 TEST_F(LmdbSpoolTest, OpenFailureNamesThePath) {

@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <mutex>
+#include <vector>
 
 #include "storage/lmdb_error.hpp"
 
@@ -16,6 +18,7 @@ namespace sluice::storage {
 namespace {
 
 constexpr MDB_dbi kNoDatabase = ~MDB_dbi{0};
+constexpr MDB_dbi kFreeListDatabase = 0;  // LMDB's FREE_DBI
 constexpr std::string_view kMapSizeKey = "map_size";
 
 MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
@@ -41,6 +44,48 @@ std::error_code commit_error(int rc, const std::string& dir) {
       return std::make_error_code(std::errc::no_space_on_device);
   }
   return lmdb_error(rc);
+}
+
+// Free pages LMDB could give to a value of kFreeRunPages pages, in bytes
+// (at the last commit: our write transaction's base). A value larger than a
+// page (an inline body, the record of a message with many recipients) needs
+// a contiguous run of free pages, or pages past the file's end; single
+// pages freed here and there by copy-on-write cannot hold it. 8 pages: the
+// record of a message with 100 recipients (limits.max_recipients' default)
+// takes about 7.
+constexpr std::size_t kFreeRunPages = 8;
+
+std::uint64_t free_bytes_in_runs(MDB_env* env) {
+  MDB_stat st;
+  ::mdb_env_stat(env, &st);
+  std::vector<std::size_t> pages;
+  MDB_txn* txn = nullptr;
+  // LMDB opens no cursor on its free list in a write transaction: read it in
+  // a read transaction of its own (MDB_NOTLS lets one thread hold both).
+  if (::mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) != 0) return 0;
+  MDB_cursor* c = nullptr;
+  if (::mdb_cursor_open(txn, kFreeListDatabase, &c) == 0) {
+    // Each value is a list of page numbers led by its length (mdb_stat -f).
+    MDB_val k, v;
+    while (::mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+      std::size_t n = 0;
+      if (v.mv_size >= sizeof n) std::memcpy(&n, v.mv_data, sizeof n);
+      n = std::min(n, v.mv_size / sizeof n - 1);
+      const std::size_t at = pages.size();
+      pages.resize(at + n);
+      std::memcpy(pages.data() + at, static_cast<const char*>(v.mv_data) + sizeof n, n * sizeof n);
+    }
+    ::mdb_cursor_close(c);
+  }
+  ::mdb_txn_abort(txn);
+  std::sort(pages.begin(), pages.end());
+  std::uint64_t in_runs = 0;
+  for (std::size_t i = 0, run = 1; i < pages.size(); ++i, ++run) {
+    if (i + 1 < pages.size() && pages[i + 1] == pages[i] + 1) continue;
+    if (run >= kFreeRunPages) in_runs += run;
+    run = 0;
+  }
+  return in_runs * st.ms_psize;
 }
 
 }  // namespace
@@ -93,6 +138,7 @@ std::uint64_t QueueView::count() const {
 std::error_code QueueWriter::put(const QueueRecord& r) {
   const std::string json = to_json(r);
   const std::string_view id = r.envelope.id;
+  written_ += id.size() + json.size();
   MDB_val k = val(id), v = val(json);
   if (int rc = ::mdb_put(txn_, messages_, &k, &v, 0)) return lmdb_error(rc);
   if (r.state == MessageState::deferred) {
@@ -109,6 +155,7 @@ std::error_code QueueWriter::put(const QueueRecord& r) {
 }
 
 std::error_code QueueWriter::put_inline_body(std::string_view id, std::string_view bytes) {
+  written_ += id.size() + bytes.size();
   MDB_val k = val(id), v = val(bytes);
   return lmdb_error(::mdb_put(txn_, bodies_, &k, &v, 0));
 }
@@ -126,6 +173,23 @@ std::error_code QueueWriter::erase_record(std::string_view id) {
     if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc);
   }
   return {};
+}
+
+std::uint64_t QueueWriter::map_extent() const {
+  // The last page number never goes down: LMDB reuses freed pages but does
+  // not shrink the file.
+  MDB_env* env = ::mdb_txn_env(txn_);
+  MDB_envinfo info;
+  MDB_stat st;
+  ::mdb_env_info(env, &info);  // the last commit's, which our write transaction starts from
+  ::mdb_env_stat(env, &st);
+  return (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * st.ms_psize + written_;
+}
+
+std::uint64_t QueueWriter::map_in_use() const {
+  if (!free_in_runs_) free_in_runs_ = free_bytes_in_runs(::mdb_txn_env(txn_));
+  const std::uint64_t extent = map_extent();
+  return extent - std::min(*free_in_runs_, extent);
 }
 
 std::unique_ptr<QueueStore> QueueStore::open(const std::string& spool_dir, const QueueStoreOptions& options,
@@ -273,7 +337,7 @@ std::error_code QueueStore::write(const std::function<std::error_code(QueueWrite
   std::shared_lock<std::shared_mutex> lock;
   TxnGuard t;
   if (int rc = begin(0, &t.txn, lock)) return lmdb_error(rc);
-  QueueWriter w(t.txn, messages_, bodies_, deferred_);
+  QueueWriter w(t.txn, messages_, bodies_, deferred_, own_map_size_);
   if (auto ec = fn(w)) return ec;  // the guard aborts
   int rc = ::mdb_txn_commit(t.txn);
   t.txn = nullptr;  // commit frees the transaction, even when it fails

@@ -82,9 +82,26 @@ class QueueWriter : public QueueView {
   std::error_code erase_body(std::string_view id);    // inline value, if any
   std::error_code erase_record(std::string_view id);  // record and retry entry
 
+  // The map as this transaction would leave it, in bytes, roughly (page
+  // overheads are not counted); storage/map_headroom.hpp decides with these.
+  // The size this process asked for (spool.map_size for the gateway).
+  std::uint64_t own_map_size() const { return own_map_size_; }
+  // The file up to its last page at the last commit, plus the bytes put
+  // since. Cheap; never less than map_in_use().
+  std::uint64_t map_extent() const;
+  // That, less the free pages LMDB could give a value of several pages: a
+  // large value needs a contiguous run of them, so free pages in shorter
+  // runs are counted as used (kFreeRunPages, queue_store.cpp). Walks LMDB's
+  // free list the first time in a transaction.
+  std::uint64_t map_in_use() const;
+
  private:
   friend class QueueStore;
-  using QueueView::QueueView;
+  QueueWriter(MDB_txn* txn, unsigned messages, unsigned bodies, unsigned deferred, std::uint64_t own_map_size)
+      : QueueView(txn, messages, bodies, deferred), own_map_size_(own_map_size) {}
+  std::uint64_t own_map_size_;
+  std::uint64_t written_ = 0;                         // bytes put in this transaction
+  mutable std::optional<std::uint64_t> free_in_runs_;  // bytes, at the last commit
 };
 
 class QueueStore {
