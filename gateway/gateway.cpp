@@ -181,10 +181,14 @@ class Process {
       storage::SpoolRecovery r;
       auto lmdb = std::make_unique<storage::LmdbSpool>(o, *pool_, &r);
       log_info("spool_recovered").field("directory", cfg.spool.directory).field("queued", r.queued)
-          .field("removed_orphan_bodies", r.removed_orphan_bodies).field("requeued", r.requeued_delivering);
+          .field("removed_orphan_bodies", r.removed_orphan_bodies).field("requeued", r.requeued_delivering)
+          .field("unreadable", static_cast<std::uint64_t>(r.unreadable_records.size()));
       if (r.missing_bodies)
         log_error("spool_missing_bodies").field("count", r.missing_bodies)
             .field("problem", "records name body files that are gone (files removed by hand?)");
+      for (const auto& id : r.unreadable_records)
+        log_error("spool_unreadable_record").field("id", id)
+            .field("effect", "kept, with its body file if any; not routed");
       if (!lmdb->store().map_size_recorded())
         log_warn("spool_map_size_unrecorded").field("directory", cfg.spool.directory)
             .field("problem", "the map is full to its last page: `sluice queue` cannot learn its size and may write past it");

@@ -3,6 +3,7 @@
 #include "storage/lmdb_spool.hpp"
 
 #include <gtest/gtest.h>
+#include <lmdb.h>
 #include <sys/mount.h>
 
 #include <boost/asio/io_context.hpp>
@@ -60,6 +61,25 @@ bool eventually(Pred p) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return p();
+}
+
+// Puts `json` as the record of `id` with LMDB itself, as no QueueWriter
+// would write an unreadable record. The spool must be closed.
+int put_raw_record(const std::string& spool, std::string id, std::string json) {
+  MDB_env* env = nullptr;
+  MDB_txn* txn = nullptr;
+  MDB_dbi dbi;
+  int rc = ::mdb_env_create(&env);
+  if (!rc) rc = ::mdb_env_set_maxdbs(env, 4);
+  if (!rc) rc = ::mdb_env_open(env, (spool + "/queue").c_str(), 0, 0640);
+  if (!rc) rc = ::mdb_txn_begin(env, nullptr, 0, &txn);
+  if (!rc) rc = ::mdb_dbi_open(txn, "messages", 0, &dbi);
+  MDB_val k{id.size(), id.data()}, v{json.size(), json.data()};
+  if (!rc) rc = ::mdb_put(txn, dbi, &k, &v, 0);
+  if (!rc) rc = ::mdb_txn_commit(txn);
+  else if (txn) ::mdb_txn_abort(txn);
+  ::mdb_env_close(env);
+  return rc;
 }
 
 class LmdbSpoolTest : public ::testing::Test {
@@ -245,6 +265,24 @@ TEST_F(LmdbSpoolTest, NewMailStopsShortOfAFullMap) {
   // LMDB reuses freed pages from the next transaction but one).
   ASSERT_FALSE(spool.store().write([](QueueWriter& w) { return w.put(sample_record("id-between")); }));
   EXPECT_FALSE(commit(spool, "id-again", message_bytes(12'000)));
+}
+
+// A record that does not parse (a damaged value, a format from a newer
+// version) is still a committed message: recovery used to leave it out of
+// the records that name body files, and removed its file as an orphan.
+TEST_F(LmdbSpoolTest, RecoveryKeepsTheBodyOfARecordItCannotRead) {
+  const std::string dir = tmp_.path();
+  { LmdbSpool spool(options(dir), pool_); }
+  ASSERT_EQ(put_raw_record(dir, "id-unreadable", "{\"id\":\"id-unreadable\",\"state\":"), 0);
+  std::ofstream(dir + "/bodies/id-unreadable") << "the only copy of a committed message";
+  std::ofstream(dir + "/bodies/id-nobody") << "half-received";
+  SpoolRecovery r;
+  LmdbSpool spool(options(dir), pool_, &r);
+  EXPECT_TRUE(fs::exists(dir + "/bodies/id-unreadable"));
+  EXPECT_EQ(r.unreadable_records, std::vector<std::string>{"id-unreadable"});
+  EXPECT_FALSE(fs::exists(dir + "/bodies/id-nobody"));
+  EXPECT_EQ(r.removed_orphan_bodies, 1u);
+  EXPECT_EQ(r.missing_bodies, 0u);
 }
 
 TEST_F(LmdbSpoolTest, OpenFailureNamesThePath) {
