@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -57,11 +58,28 @@ void log_runner_event(const storage::RunnerEvent& e) {
   line.field("id", e.id).field("route", e.route).field("rcpts", e.recipients).field("detail", e.detail);
 }
 
+// Before the first export into a directory: the temporary files of
+// exports a crash cut short (storage/queuefile.hpp). False when the
+// directory cannot be read (yet: a volume mounted late); the export then
+// fails and is retried, and this with it.
+bool remove_interrupted_exports(const std::string& directory) {
+  std::error_code ec;
+  for (const auto& name : storage::remove_interrupted_exports(directory, ec))
+    log_info("queuefile_temp_removed").field("directory", directory).field("file", name)
+        .field("reason", "left by an export a crash or kill cut short");
+  return !ec;
+}
+
 // The runner's queuefile step: one Exim -H/-D pair per route with that
-// route's recipients (storage/queuefile.hpp). Runs on the runner thread.
+// route's recipients (storage/queuefile.hpp). Runs on the runner thread, and
+// only there: so no export of ours is in progress while a directory is
+// cleared, and `cleared` needs no lock.
 storage::QueuefileExport queuefile_exporter() {
-  return [](const storage::QueueRecord& rec, const std::vector<std::size_t>& idx, const storage::Route& route,
-            const storage::BodyRef& body) -> std::error_code {
+  auto cleared = std::make_shared<std::set<std::string>>();
+  return [cleared](const storage::QueueRecord& rec, const std::vector<std::size_t>& idx,
+                   const storage::Route& route, const storage::BodyRef& body) -> std::error_code {
+    if (!cleared->contains(route.directory) && remove_interrupted_exports(route.directory))
+      cleared->insert(route.directory);
     storage::QueuefileOptions o;
     o.directory = route.directory;
     o.id_format = storage::parse_exim_id_format(route.exim_id_format).value_or(storage::EximIdFormat::v4_97);
