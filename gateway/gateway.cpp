@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -57,11 +58,28 @@ void log_runner_event(const storage::RunnerEvent& e) {
   line.field("id", e.id).field("route", e.route).field("rcpts", e.recipients).field("detail", e.detail);
 }
 
+// Before the first export into a directory: the temporary files of
+// exports a crash cut short (storage/queuefile.hpp). False when the
+// directory cannot be read (yet: a volume mounted late); the export then
+// fails and is retried, and this with it.
+bool remove_interrupted_exports(const std::string& directory) {
+  std::error_code ec;
+  for (const auto& name : storage::remove_interrupted_exports(directory, ec))
+    log_info("queuefile_temp_removed").field("directory", directory).field("file", name)
+        .field("reason", "left by an export a crash or kill cut short");
+  return !ec;
+}
+
 // The runner's queuefile step: one Exim -H/-D pair per route with that
-// route's recipients (storage/queuefile.hpp). Runs on the runner thread.
+// route's recipients (storage/queuefile.hpp). Runs on the runner thread, and
+// only there: so no export of ours is in progress while a directory is
+// cleared, and `cleared` needs no lock.
 storage::QueuefileExport queuefile_exporter() {
-  return [](const storage::QueueRecord& rec, const std::vector<std::size_t>& idx, const storage::Route& route,
-            const storage::BodyRef& body) -> std::error_code {
+  auto cleared = std::make_shared<std::set<std::string>>();
+  return [cleared](const storage::QueueRecord& rec, const std::vector<std::size_t>& idx,
+                   const storage::Route& route, const storage::BodyRef& body) -> std::error_code {
+    if (!cleared->contains(route.directory) && remove_interrupted_exports(route.directory))
+      cleared->insert(route.directory);
     storage::QueuefileOptions o;
     o.directory = route.directory;
     o.id_format = storage::parse_exim_id_format(route.exim_id_format).value_or(storage::EximIdFormat::v4_97);
@@ -181,10 +199,17 @@ class Process {
       storage::SpoolRecovery r;
       auto lmdb = std::make_unique<storage::LmdbSpool>(o, *pool_, &r);
       log_info("spool_recovered").field("directory", cfg.spool.directory).field("queued", r.queued)
-          .field("removed_orphan_bodies", r.removed_orphan_bodies).field("requeued", r.requeued_delivering);
+          .field("removed_orphan_bodies", r.removed_orphan_bodies).field("requeued", r.requeued_delivering)
+          .field("unreadable", static_cast<std::uint64_t>(r.unreadable_records.size()));
       if (r.missing_bodies)
         log_error("spool_missing_bodies").field("count", r.missing_bodies)
             .field("problem", "records name body files that are gone (files removed by hand?)");
+      for (const auto& id : r.unreadable_records)
+        log_error("spool_unreadable_record").field("id", id)
+            .field("effect", "kept, with its body file if any; not routed");
+      if (!lmdb->store().map_size_recorded())
+        log_warn("spool_map_size_unrecorded").field("directory", cfg.spool.directory)
+            .field("problem", "the map is full to its last page: `sluice queue` cannot learn its size and may write past it");
       runner_ = std::make_unique<storage::QueueRunner>(*lmdb, queuefile_exporter(), log_runner_event);
       runner_->set_routes(build_route_table(cfg));
       runner_->set_retry(retry_policy(cfg));

@@ -133,6 +133,7 @@ int queue_command(const std::vector<std::string>& args) {
   if (needs_id != (words.size() == 2) || words.size() > 2) return usage();
   if (!needs_id && cmd != "list" && cmd != "count" && cmd != "flush") return usage();
 
+  std::uint64_t configured_map_size = 0;  // none known: with --spool
   if (spool_dir.empty()) {
     ConfigLoad load = config_path.empty() ? load_config_text(embedded_default_config(), "<embedded default>")
                                           : load_config_file(config_path);
@@ -141,6 +142,7 @@ int queue_command(const std::vector<std::string>& args) {
       return 1;
     }
     spool_dir = load.config->spool.directory;
+    configured_map_size = load.config->spool.map_size;
   }
   const bool writes = cmd == "retry" || cmd == "delete" || cmd == "flush";
   // A write open creates a missing spool (as the gateway's must): a mistyped
@@ -151,8 +153,13 @@ int queue_command(const std::vector<std::string>& args) {
   }
   std::error_code ec;
   std::string error_text;
+  // A guest of the gateway's queue: our writes stay within the map size the
+  // gateway recorded (the configured one only if it recorded none), so they
+  // can never grow the file past the map of a gateway running beside us.
   storage::QueueStoreOptions o;
   o.read_only = !writes;
+  o.role = storage::QueueStoreRole::guest;
+  o.map_size = configured_map_size;
   auto store = QueueStore::open(spool_dir, o, ec, error_text);
   if (!store) {
     std::cerr << "sluice queue: " << error_text << "\n";

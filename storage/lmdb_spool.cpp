@@ -9,6 +9,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "storage/map_headroom.hpp"
+
 namespace sluice::storage {
 namespace {
 
@@ -100,7 +102,10 @@ class LmdbMessageWriter final : public MessageWriter {
     record->start_progress();
     auto body = std::make_shared<std::string>(std::move(buffer_));
     buffer_.clear();
-    GroupCommitter::Apply apply = [record, body](QueueWriter& w) -> std::error_code {
+    const std::uint64_t incoming = body->size() + to_json(*record).size();
+    GroupCommitter::Apply apply = [record, body, incoming](QueueWriter& w) -> std::error_code {
+      // New mail only: state changes and deletes may use the rest of the map.
+      if (auto ec = check_map_headroom(w, incoming)) return ec;
       if (record->body == BodyPlace::inline_value) {
         if (auto ec = w.put_inline_body(record->envelope.id, *body)) return ec;
       }
@@ -158,27 +163,35 @@ class DiscardSpool final : public Spool {
 
 SpoolRecovery recover(QueueStore& store) {
   SpoolRecovery r;
-  std::set<std::string, std::less<>> file_bodies;
+  std::set<std::string, std::less<>> file_bodies;  // named by their records
+  std::set<std::string, std::less<>> unreadable;   // records we cannot read: where is the body?
   std::vector<QueueRecord> interrupted;
   store.read([&](const QueueView& v) {
     v.for_each([&](std::string_view id, std::string_view json) {
       ++r.queued;
       auto rec = queue_record_from_json(json);
-      if (!rec) return true;
+      if (!rec) {
+        unreadable.emplace(id);
+        return true;
+      }
       if (rec->body == BodyPlace::file && rec->state != MessageState::done) file_bodies.emplace(id);
       if (rec->state == MessageState::delivering) interrupted.push_back(std::move(*rec));
       return true;
     });
   });
+  // A body file is an orphan (half-received) only when no record has its
+  // id. A record we cannot read is still a committed message: its file, if
+  // it has one, stays for whoever can read the record.
   const std::string dir = store.spool_dir() + "/bodies";
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
-    if (file_bodies.erase(name) == 0) {
+    if (file_bodies.erase(name) == 0 && !unreadable.contains(name)) {
       fs::remove(e.path());
       ++r.removed_orphan_bodies;
     }
   }
   r.missing_bodies = file_bodies.size();
+  r.unreadable_records.assign(unreadable.begin(), unreadable.end());
   if (!interrupted.empty()) {
     auto ec = store.write([&](QueueWriter& w) -> std::error_code {
       for (auto& rec : interrupted) {

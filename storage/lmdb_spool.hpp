@@ -12,14 +12,16 @@
 //               into the same transaction as their record. The transaction's
 //               commit is the commit point: the 250 follows it.
 //   abandoned   a writer destroyed without commit removes its spill file.
-// Start-up recovery: files in bodies/ that no record names are half-received
-// messages and are removed; records left "delivering" by a crash go back to
-// "queued". Nothing committed is lost, nothing uncommitted appears.
+// Start-up recovery: files in bodies/ whose id no record has are
+// half-received messages and are removed (a record that does not parse keeps
+// its file); records left "delivering" by a crash go back to "queued".
+// Nothing committed is lost, nothing uncommitted appears.
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "storage/blocking_pool.hpp"
 #include "storage/group_committer.hpp"
@@ -39,6 +41,8 @@ struct SpoolRecovery {
   std::uint64_t removed_orphan_bodies = 0; // half-received messages
   std::uint64_t requeued_delivering = 0;   // interrupted deliveries
   std::uint64_t missing_bodies = 0;        // records whose body file is gone (logged by the caller)
+  std::vector<std::string> unreadable_records;  // ids whose record does not parse: kept, with any
+                                                // body file, but not routed (logged by the caller)
 };
 
 class LmdbSpool : public Spool {

@@ -3,6 +3,7 @@
 #include "storage/lmdb_spool.hpp"
 
 #include <gtest/gtest.h>
+#include <lmdb.h>
 #include <sys/mount.h>
 
 #include <boost/asio/io_context.hpp>
@@ -13,6 +14,7 @@
 #include <iterator>
 #include <thread>
 
+#include "storage/map_headroom.hpp"
 #include "storage/test_support.hpp"
 
 namespace sluice::storage {
@@ -59,6 +61,25 @@ bool eventually(Pred p) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return p();
+}
+
+// Puts `json` as the record of `id` with LMDB itself, as no QueueWriter
+// would write an unreadable record. The spool must be closed.
+int put_raw_record(const std::string& spool, std::string id, std::string json) {
+  MDB_env* env = nullptr;
+  MDB_txn* txn = nullptr;
+  MDB_dbi dbi;
+  int rc = ::mdb_env_create(&env);
+  if (!rc) rc = ::mdb_env_set_maxdbs(env, 4);
+  if (!rc) rc = ::mdb_env_open(env, (spool + "/queue").c_str(), 0, 0640);
+  if (!rc) rc = ::mdb_txn_begin(env, nullptr, 0, &txn);
+  if (!rc) rc = ::mdb_dbi_open(txn, "messages", 0, &dbi);
+  MDB_val k{id.size(), id.data()}, v{json.size(), json.data()};
+  if (!rc) rc = ::mdb_put(txn, dbi, &k, &v, 0);
+  if (!rc) rc = ::mdb_txn_commit(txn);
+  else if (txn) ::mdb_txn_abort(txn);
+  ::mdb_env_close(env);
+  return rc;
 }
 
 class LmdbSpoolTest : public ::testing::Test {
@@ -202,6 +223,66 @@ TEST_F(LmdbSpoolTest, RecoveryRemovesOrphansAndRequeuesInterruptedDeliveries) {
   EXPECT_EQ(again.queued, 5u);
   EXPECT_EQ(again.removed_orphan_bodies, 0u);
   EXPECT_EQ(again.requeued_delivering, 0u);
+}
+
+// New mail stops at the high-water mark (storage/map_headroom.hpp) and
+// leaves the rest of the map for what lets mail leave: state changes and
+// deletes. Before, it filled the map to its last page.
+TEST_F(LmdbSpoolTest, NewMailStopsShortOfAFullMap) {
+  LmdbSpoolOptions o = options(tmp_.path());
+  o.map_size = 1 << 20;
+  LmdbSpool spool(o, pool_);
+  std::error_code ec;
+  int n = 0;
+  for (std::size_t size : {12'000, 1'000, 100})
+    while (!(ec = commit(spool, "id-" + std::to_string(n), message_bytes(size)))) ++n;
+  EXPECT_EQ(ec, std::errc::no_space_on_device) << ec.message();
+  EXPECT_NE(ec.message().find("high-water"), std::string::npos) << ec.message();
+  std::uint64_t in_use = 0;
+  ASSERT_FALSE(spool.store().write([&](QueueWriter& w) {
+    in_use = w.map_in_use();
+    return std::error_code{};
+  }));
+  // About the mark: a message is admitted by its bytes, and its pages come
+  // to a little more.
+  EXPECT_LT(in_use, (kMapHighWater + 0.03) * (1 << 20));
+  // Every message can still change state, and be deleted.
+  for (int i = 0; i < n; ++i) {
+    ASSERT_FALSE(spool.store().write([&](QueueWriter& w) -> std::error_code {
+      auto r = w.record("id-" + std::to_string(i));
+      r->state = MessageState::delivering;
+      return w.put(*r);
+    })) << i;
+  }
+  ASSERT_FALSE(spool.store().write([&](QueueWriter& w) -> std::error_code {
+    for (int i = 0; i < n; ++i) {
+      if (auto e = w.erase_body("id-" + std::to_string(i))) return e;
+      if (auto e = w.erase_record("id-" + std::to_string(i))) return e;
+    }
+    return {};
+  }));
+  // And the room comes back to new mail (once one more commit has passed:
+  // LMDB reuses freed pages from the next transaction but one).
+  ASSERT_FALSE(spool.store().write([](QueueWriter& w) { return w.put(sample_record("id-between")); }));
+  EXPECT_FALSE(commit(spool, "id-again", message_bytes(12'000)));
+}
+
+// A record that does not parse (a damaged value, a format from a newer
+// version) is still a committed message: recovery used to leave it out of
+// the records that name body files, and removed its file as an orphan.
+TEST_F(LmdbSpoolTest, RecoveryKeepsTheBodyOfARecordItCannotRead) {
+  const std::string dir = tmp_.path();
+  { LmdbSpool spool(options(dir), pool_); }
+  ASSERT_EQ(put_raw_record(dir, "id-unreadable", "{\"id\":\"id-unreadable\",\"state\":"), 0);
+  std::ofstream(dir + "/bodies/id-unreadable") << "the only copy of a committed message";
+  std::ofstream(dir + "/bodies/id-nobody") << "half-received";
+  SpoolRecovery r;
+  LmdbSpool spool(options(dir), pool_, &r);
+  EXPECT_TRUE(fs::exists(dir + "/bodies/id-unreadable"));
+  EXPECT_EQ(r.unreadable_records, std::vector<std::string>{"id-unreadable"});
+  EXPECT_FALSE(fs::exists(dir + "/bodies/id-nobody"));
+  EXPECT_EQ(r.removed_orphan_bodies, 1u);
+  EXPECT_EQ(r.missing_bodies, 0u);
 }
 
 TEST_F(LmdbSpoolTest, OpenFailureNamesThePath) {

@@ -97,6 +97,7 @@ void QueueRunner::run() {
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_tick) {
+      retry_failed_commits();
       run_due();
       next_tick = now + std::chrono::seconds(1);
     }
@@ -125,6 +126,26 @@ void QueueRunner::run_due() {
   for (const auto& id : due) process(id);
 }
 
+void QueueRunner::retry_failed_commits() {
+  std::vector<Outcome> outcomes;
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, o] : unsaved_) outcomes.push_back(o);
+    ids.assign(unmarked_.begin(), unmarked_.end());
+  }
+  for (const auto& o : outcomes) {
+    if (save(o)) continue;
+    std::lock_guard lock(mu_);
+    unsaved_.erase(o.record.envelope.id);
+  }
+  for (const auto& id : ids) {
+    if (handle(id) == Pass::commit_failed) continue;
+    std::lock_guard lock(mu_);
+    unmarked_.erase(id);
+  }
+}
+
 void QueueRunner::sweep() {
   RetryPolicy p;
   {
@@ -143,10 +164,31 @@ void QueueRunner::sweep() {
   });
   if (int dead = spool_.store().clear_stale_readers())
     log_({"stale_readers", "", "", "", "cleared " + std::to_string(dead) + " LMDB reader slot(s) of dead processes"});
-  if (old.empty()) return;
+  // Small transactions: a delete needs free pages too (copy-on-write), and
+  // one transaction for thousands of records needs more than a nearly full
+  // map has, so it would fail every time and free nothing. A batch that
+  // fails is tried one record per transaction, as the group committer does.
+  constexpr std::size_t kBatch = 100;
+  for (std::size_t first = 0; first < old.size(); first += kBatch) {
+    const std::vector<std::string> batch(old.begin() + first, old.begin() + std::min(old.size(), first + kBatch));
+    std::error_code ec = purge(batch);
+    if (ec && batch.size() > 1) {
+      for (const auto& id : batch)
+        if ((ec = purge(std::vector<std::string>{id}))) break;
+    }
+    if (ec) {
+      log_({"error", "", "", "", "sweep failed: " + ec.message()});
+      return;
+    }
+  }
+}
+
+// One transaction; the body files are removed once it committed.
+std::error_code QueueRunner::purge(const std::vector<std::string>& ids) {
   std::vector<std::string> file_bodies;
   auto ec = update([&](QueueWriter& w) -> std::error_code {
-    for (const auto& id : old) {
+    file_bodies.clear();
+    for (const auto& id : ids) {
       auto r = w.record(id);
       if (r && r->body == BodyPlace::file) file_bodies.push_back(spool_.store().body_path(id));
       if (auto e = w.erase_body(id)) return e;
@@ -154,12 +196,10 @@ void QueueRunner::sweep() {
     }
     return {};
   });
-  if (ec) {
-    log_({"error", "", "", "", "sweep failed: " + ec.message()});
-    return;
-  }
-  for (const auto& p2 : file_bodies) ::unlink(p2.c_str());
-  for (const auto& id : old) log_({"purged", id, "", "", ""});
+  if (ec) return ec;
+  for (const auto& path : file_bodies) ::unlink(path.c_str());
+  for (const auto& id : ids) log_({"purged", id, "", "", ""});
+  return {};
 }
 
 std::error_code QueueRunner::update(const std::function<std::error_code(QueueWriter&)>& fn) {
@@ -170,7 +210,9 @@ std::error_code QueueRunner::update(const std::function<std::error_code(QueueWri
   return result.get();
 }
 
-void QueueRunner::process(const std::string& id) {
+void QueueRunner::process(const std::string& id) { handle(id); }
+
+QueueRunner::Pass QueueRunner::handle(const std::string& id) {
   std::optional<QueueRecord> rec;
   BodyRef body;
   spool_.store().read([&](const QueueView& v) {
@@ -183,12 +225,12 @@ void QueueRunner::process(const std::string& id) {
       body.bytes.assign(*b);
     }
   });
-  if (!rec) return;
+  if (!rec) return Pass::finished;
   const std::int64_t now = now_seconds();
   if (rec->state == MessageState::done || rec->state == MessageState::bounced ||
       rec->state == MessageState::delivering)
-    return;
-  if (rec->state == MessageState::deferred && rec->next_retry > now) return;
+    return Pass::finished;
+  if (rec->state == MessageState::deferred && rec->next_retry > now) return Pass::finished;
   if (rec->progress.size() != rec->envelope.recipients.size()) rec->start_progress();
   // Messages whose recipients all wait for relay come through here on every
   // restart: commit nothing when nothing changed.
@@ -249,10 +291,16 @@ void QueueRunner::process(const std::string& id) {
           }
           return w.put(*rec);
         })) {
-      log_({"error", id, "", "", "cannot mark delivering: " + ec.message()});
-      return;
+      // Nothing was exported: the next tick takes it through its routes again.
+      bool first;
+      {
+        std::lock_guard lock(mu_);
+        first = unmarked_.insert(id).second;
+      }
+      if (first) log_({"error", id, "", "", "cannot mark delivering: " + ec.message() + " (tried again every second)"});
+      return Pass::commit_failed;
     }
-    if (gone) return;
+    if (gone) return Pass::finished;
     for (auto& [route, idx] : exports) {
       attempted = true;
       std::error_code ec = exporter_ ? exporter_(*rec, idx, *route, body)
@@ -300,30 +348,48 @@ void QueueRunner::process(const std::string& id) {
   } else {
     rec->state = MessageState::queued;  // only relay recipients left
   }
-  if (to_json(*rec) == before) return;
+  if (to_json(*rec) == before) return Pass::finished;
   rec->updated_at = now;
-  const bool drop_body = rec->state == MessageState::done;
+  Outcome o{std::move(*rec), {}, std::move(given_up), now};
+  if (o.record.state == MessageState::done && o.record.body == BodyPlace::file) o.body_file = body.path;
+  const std::error_code ec = save(o);
+  if (!ec) return Pass::finished;
+  // Keep what was decided (and exported) and commit it at the next tick;
+  // after an export the record says "delivering" meanwhile, so nothing else
+  // takes the message through its routes again.
+  bool first;
+  {
+    std::lock_guard lock(mu_);
+    first = unsaved_.emplace(id, std::move(o)).second;
+  }
+  if (first) log_({"error", id, "", "", "cannot record the outcome: " + ec.message() + " (tried again every second)"});
+  return Pass::commit_failed;
+}
+
+// Commits an outcome, then does what follows from it: removes a finished
+// body's file, logs. A record deleted meanwhile stays deleted.
+std::error_code QueueRunner::save(const Outcome& o) {
+  const QueueRecord& rec = o.record;
+  const std::string& id = rec.envelope.id;
+  const bool drop_body = rec.state == MessageState::done;
   bool gone = false;
   auto ec = update([&](QueueWriter& w) -> std::error_code {
     if (!w.record_json(id)) {
       gone = true;
       return {};
     }
-    if (drop_body && rec->body == BodyPlace::inline_value) {
+    if (drop_body && rec.body == BodyPlace::inline_value) {
       if (auto e = w.erase_body(id)) return e;
     }
-    return w.put(*rec);
+    return w.put(rec);
   });
-  if (ec) {
-    log_({"error", id, "", "", "cannot record the outcome: " + ec.message()});
-    return;
-  }
-  if (gone) return;
-  if (drop_body && rec->body == BodyPlace::file) ::unlink(body.path.c_str());
-  if (!given_up.empty()) log_({"bounced", id, "", join_recipients(*rec, given_up), "retry time exceeded"});
-  if (rec->state == MessageState::deferred)
-    log_({"deferred", id, "", "", "next retry in " + std::to_string(rec->next_retry - now) + "s"});
-  if (rec->state == MessageState::done) log_({"completed", id, "", "", ""});
+  if (ec || gone) return ec;
+  if (!o.body_file.empty()) ::unlink(o.body_file.c_str());
+  if (!o.given_up.empty()) log_({"bounced", id, "", join_recipients(rec, o.given_up), "retry time exceeded"});
+  if (rec.state == MessageState::deferred)
+    log_({"deferred", id, "", "", "next retry in " + std::to_string(rec.next_retry - o.now) + "s"});
+  if (rec.state == MessageState::done) log_({"completed", id, "", "", ""});
+  return {};
 }
 
 }  // namespace sluice::storage

@@ -14,14 +14,23 @@
 // gets its outcome committed after, so a crash in between re-runs that
 // export once at restart (it rewrites the same file names) rather than
 // losing it; all state changes ride the group committer.
+// A commit that fails (a full disk; the map keeps room for these, see
+// storage/map_headroom.hpp) is tried again at the next once-a-second tick:
+// a message not marked "delivering" goes through its routes again (nothing
+// was exported), an outcome not recorded is committed again as it was
+// decided (no second export). Logged once per message, not per try. An
+// outcome still unrecorded at shutdown leaves its record "delivering", and
+// the export runs again after the restart (at least once, never lost).
 #pragma once
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -82,9 +91,23 @@ class QueueRunner {
   void sweep_now() { sweep(); }
 
  private:
+  // What a pass decided for a message (after its exports, if any): what
+  // save() commits, now or, if that fails, at a later tick.
+  struct Outcome {
+    QueueRecord record;
+    std::string body_file;              // removed once the outcome is committed (done, body in a file)
+    std::vector<std::size_t> given_up;  // recipients failed now (retry time exceeded)
+    std::int64_t now = 0;
+  };
+  enum class Pass { finished, commit_failed };
+
   void run();
   void run_due();
+  void retry_failed_commits();
+  Pass handle(const std::string& id);
+  std::error_code save(const Outcome& o);
   void sweep();
+  std::error_code purge(const std::vector<std::string>& ids);
   std::error_code update(const std::function<std::error_code(QueueWriter&)>& fn);
 
   LmdbSpool& spool_;
@@ -93,6 +116,9 @@ class QueueRunner {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> inbox_;
+  // Failed commits, tried again at the next tick (see the top of this file).
+  std::set<std::string> unmarked_;          // "delivering" not committed
+  std::map<std::string, Outcome> unsaved_;  // the outcome not committed
   std::shared_ptr<const RouteTable> routes_;
   RetryPolicy retry_;
   bool stopping_ = false;

@@ -484,5 +484,143 @@ TEST_F(QueueRunnerTest, StartedRunnerRetriesDueMessagesByItself) {
   EXPECT_TRUE(done);
 }
 
+// A read transaction held open on a thread of its own: LMDB keeps every
+// page freed after it began for its snapshot, so those pages are no room
+// until it ends.
+class PinnedSnapshot {
+ public:
+  explicit PinnedSnapshot(QueueStore& store) {
+    std::promise<void> began;
+    auto began_f = began.get_future();
+    thread_ = std::thread([this, &store, &began] {
+      store.read([&](const QueueView&) {
+        began.set_value();
+        release_.get_future().wait();
+      });
+    });
+    began_f.wait();
+  }
+  ~PinnedSnapshot() { release(); }
+  void release() {
+    if (!thread_.joinable()) return;
+    release_.set_value();
+    thread_.join();
+  }
+
+ private:
+  std::promise<void> release_;
+  std::thread thread_;
+};
+
+// A 1 MiB map for the tests of a full map, with room made for later: a
+// large value is written and erased under a pinned snapshot, so the room it
+// leaves comes free only when the test releases the pin.
+class FullMapTest : public QueueRunnerTest {
+ protected:
+  FullMapTest() {
+    spool_.reset();
+    LmdbSpoolOptions o;
+    o.directory = tmp_.path();
+    o.map_size = 1 << 20;
+    o.inline_max = 1024;
+    spool_ = std::make_unique<LmdbSpool>(o, pool_);
+  }
+  void reserve_room_behind_a_pin() {
+    ASSERT_FALSE(spool_->store().write([](QueueWriter& w) { return w.put_inline_body("room", std::string(200'000, 'r')); }));
+    pin_ = std::make_unique<PinnedSnapshot>(spool_->store());
+    ASSERT_FALSE(spool_->store().write([](QueueWriter& w) { return w.erase_body("room"); }));
+  }
+  // Ever smaller fillers, each its own transaction, until none fits.
+  void fill_map() {
+    int n = 0;
+    for (std::size_t size : {100'000, 10'000, 1'000, 100})
+      while (!spool_->store().write([&](QueueWriter& w) {
+        return w.put_inline_body("fill-" + std::to_string(n), std::string(size, 'f'));
+      }))
+        ++n;
+  }
+  // A message whose record takes several pages: 100 recipients.
+  void commit_big(const std::string& id) {
+    std::vector<std::string> rcpts;
+    for (int i = 0; i < 100; ++i) rcpts.push_back("recipient-" + std::to_string(i) + "-of-a-long-list@scan.example");
+    commit(id, rcpts);
+  }
+  bool wait_for_event(const std::string& id, const std::string& event) {
+    for (int i = 0; i < 500; ++i) {
+      auto names = event_names(id);
+      if (std::find(names.begin(), names.end(), event) != names.end()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  std::unique_ptr<PinnedSnapshot> pin_;
+};
+
+TEST_F(FullMapTest, AMessageThatCannotBeMarkedDeliveringIsTriedAgain) {
+  auto runner = make_runner({make_route("scan", RouteAction::queuefile, {}, "/scan")});
+  commit_big("id-m");
+  reserve_room_behind_a_pin();
+  fill_map();
+  runner->start();  // finds id-m queued; "delivering" does not fit
+  ASSERT_TRUE(wait_for_event("id-m", "error")) << "the mark should not have fitted";
+  EXPECT_EQ(record("id-m")->state, MessageState::queued);
+  // Before: still queued, with no retry entry, and never handed to the
+  // runner again (until a restart). Now it is tried again every second.
+  pin_->release();
+  EXPECT_TRUE(wait_for_event("id-m", "completed"));
+  runner.reset();
+  EXPECT_EQ(record("id-m")->state, MessageState::done);
+  EXPECT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(event_names("id-m"), (std::vector<std::string>{"error", "delivered", "completed"})) << "logged once";
+}
+
+TEST_F(FullMapTest, AnOutcomeThatCannotBeCommittedIsCommittedLater) {
+  auto runner = make_runner({make_route("scan", RouteAction::queuefile, {}, "/scan")});
+  commit_big("id-o");
+  reserve_room_behind_a_pin();
+  during_export_ = [this](const std::string&) { fill_map(); };  // after "delivering", before the outcome
+  runner->start();
+  ASSERT_TRUE(wait_for_event("id-o", "error")) << "the outcome should not have fitted";
+  EXPECT_EQ(record("id-o")->state, MessageState::delivering);
+  // Before: "delivering" until a restart, which then exported it again.
+  // Now the outcome as decided is committed again every second: no second
+  // export.
+  pin_->release();
+  EXPECT_TRUE(wait_for_event("id-o", "completed"));
+  runner.reset();
+  auto r = record("id-o");
+  EXPECT_EQ(r->state, MessageState::done);
+  EXPECT_EQ(r->progress[0].state, RecipientState::delivered);
+  EXPECT_FALSE(has_inline_body("id-o"));
+  EXPECT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(event_names("id-o"), (std::vector<std::string>{"delivered", "error", "completed"}));
+}
+
+// Deleting needs free pages too (copy-on-write: every leaf it touches is
+// copied first, and the copies of leaves that keep records stay). Here the
+// records take most of the map and every other one is finished, so one
+// transaction for all the finished ones cannot fit, while small ones do.
+TEST_F(FullMapTest, TheSweepPurgesInSmallTransactions) {
+  auto runner = make_runner({});
+  constexpr int kRecords = 900;
+  for (int first = 0; first < kRecords; first += 100) {
+    ASSERT_FALSE(spool_->store().write([&](QueueWriter& w) -> std::error_code {
+      for (int i = first; i < first + 100; ++i) {
+        QueueRecord r = testing::sample_record("id-" + std::to_string(1000 + i), 2);
+        r.state = i % 2 ? MessageState::queued : MessageState::done;
+        r.updated_at = 1;
+        if (auto e = w.put(r)) return e;
+      }
+      return {};
+    }));
+  }
+  runner->sweep_now();
+  int left = 0;
+  spool_->store().read([&](const QueueView& v) { left = static_cast<int>(v.count()); });
+  EXPECT_EQ(left, kRecords / 2);
+  EXPECT_EQ(event_names().size(), static_cast<std::size_t>(kRecords / 2)) << "one purged line each, no error";
+}
+
 }  // namespace
 }  // namespace sluice::storage

@@ -3,13 +3,16 @@
 #include "storage/queue_store.hpp"
 
 #include <gtest/gtest.h>
+#include <lmdb.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/test_support.hpp"
@@ -282,6 +285,123 @@ TEST(QueueStore, MapFullIsNoSpace) {
   ASSERT_FALSE(put(*s, sample_record("id-small")));
   ec = s->write([&](QueueWriter& w) { return w.put_inline_body("again", chunk); });
   EXPECT_FALSE(ec) << ec.message();
+}
+
+// What an older `sluice queue` did: write into the queue with a map of its
+// own size (LMDB's default 4 GiB there). Raw LMDB, as another program.
+int write_with_map(const std::string& spool, std::uint64_t map_size, const std::string& key, std::size_t bytes) {
+  MDB_env* env = nullptr;
+  MDB_txn* txn = nullptr;
+  MDB_dbi dbi;
+  int rc = ::mdb_env_create(&env);
+  if (!rc) rc = ::mdb_env_set_maxdbs(env, 4);
+  if (!rc) rc = ::mdb_env_set_mapsize(env, map_size);
+  if (!rc) rc = ::mdb_env_open(env, (spool + "/queue").c_str(), MDB_NOTLS, 0640);
+  if (!rc) rc = ::mdb_txn_begin(env, nullptr, 0, &txn);
+  if (!rc) rc = ::mdb_dbi_open(txn, "bodies", MDB_CREATE, &dbi);
+  std::string value(bytes, 'o');
+  std::string key_bytes = key;
+  MDB_val k{key_bytes.size(), key_bytes.data()}, v{value.size(), value.data()};
+  if (!rc) rc = ::mdb_put(txn, dbi, &k, &v, 0);
+  if (!rc) rc = ::mdb_txn_commit(txn);
+  else if (txn) ::mdb_txn_abort(txn);
+  ::mdb_env_close(env);
+  return rc;
+}
+
+// Inline bodies, ever smaller, until the map takes no more.
+void fill_map(QueueStore& s) {
+  int n = 0;
+  for (std::size_t size : {100'000, 10'000, 1'000, 100}) {
+    while (!s.write([&](QueueWriter& w) { return w.put_inline_body("fill-" + std::to_string(n), std::string(size, 'f')); }))
+      ++n;
+  }
+  ASSERT_GT(n, 0);
+}
+
+std::uint64_t file_size(const std::string& spool) { return fs::file_size(spool + "/queue/data.mdb"); }
+
+// `sluice queue` (a guest) must never grow the file past the gateway's map:
+// the gateway would fail every transaction with MDB_MAP_RESIZED. The size
+// LMDB stores in the file is no guide: it is the largest any writer used.
+TEST(QueueStore, AGuestNeverGrowsTheFilePastTheOwnersMap) {
+  TempDir t;
+  fs::create_directories(t.path() + "/queue");
+  ASSERT_EQ(write_with_map(t.path(), 4ull << 30, "old", 10), 0);  // stored size: 4 GiB
+  QueueStoreOptions owner;
+  owner.map_size = 1 << 20;
+  {
+    auto s = open_store(t.path(), owner);
+    ASSERT_TRUE(s);
+    EXPECT_TRUE(s->map_size_recorded());
+    EXPECT_EQ(s->map_size(), 1u << 20);
+    fill_map(*s);
+  }
+  QueueStoreOptions guest;
+  guest.role = QueueStoreRole::guest;
+  guest.map_size = 0;  // `sluice queue --spool`: no config
+  for (bool read_only : {true, false}) {
+    guest.read_only = read_only;
+    auto g = open_store(t.path(), guest);
+    ASSERT_TRUE(g);
+    EXPECT_EQ(g->map_size(), 1u << 20) << "read_only " << read_only;
+  }
+  auto g = open_store(t.path(), guest);
+  std::error_code ec = g->write([](QueueWriter& w) { return w.put_inline_body("more", std::string(200'000, 'm')); });
+  EXPECT_EQ(ec, std::errc::no_space_on_device) << ec.message();
+  EXPECT_LE(file_size(t.path()), 1u << 20);
+}
+
+// And should the file outgrow our map all the same (an older `sluice queue`
+// writing beside us), every transaction begun after that failed with
+// MDB_MAP_RESIZED until a restart. Now the store adopts the larger map, with
+// transactions going on in other threads meanwhile.
+TEST(QueueStore, AFileGrownPastOurMapIsMappedAgain) {
+  TempDir t;
+  QueueStoreOptions o;
+  o.map_size = 1 << 20;
+  auto s = open_store(t.path(), o);
+  ASSERT_TRUE(s);
+  ASSERT_FALSE(put(*s, sample_record("id-before")));
+  fill_map(*s);
+  // The other process, forked before our threads start; it writes when told.
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    char c;
+    ::close(go[1]);
+    const bool told = ::read(go[0], &c, 1) == 1;
+    ::_exit(told && write_with_map(t.path(), 4ull << 30, "grown", 400'000) == 0 ? 0 : 1);
+  }
+  ::close(go[0]);
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0}, failures{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 3; ++i)
+    readers.emplace_back([&] {
+      while (!stop) {
+        bool seen = false;
+        if (s->read([&](const QueueView& v) { seen = v.record("id-before").has_value(); }) || !seen) ++failures;
+        ++reads;
+      }
+    });
+  ASSERT_EQ(::write(go[1], "x", 1), 1);
+  ::close(go[1]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  const std::uint64_t grown = file_size(t.path());
+  EXPECT_GT(grown, 1u << 20);
+  const int reads_before = reads;
+  while (reads < reads_before + 100) std::this_thread::yield();
+  EXPECT_FALSE(put(*s, sample_record("id-after")));
+  stop = true;
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_TRUE(get(*s, "id-after").has_value());
+  EXPECT_GE(s->map_size(), grown);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
+#include <string_view>
 #include <vector>
 
 #include "storage/exim_header_file.hpp"
@@ -141,6 +143,25 @@ std::error_code fsync_dir(const std::string& dir) {
   return ec;
 }
 
+// ".<id>-D.tmp", ".<id>-H.tmp": the names a pair is written under before
+// its renames. Readers ignore them (a dot first, no -D/-H at the end).
+constexpr std::string_view kTempPrefix = ".";
+constexpr std::string_view kTempSuffix = ".tmp";
+
+std::string temp_name(const std::string& id, char kind) {
+  return std::string(kTempPrefix) + id + '-' + kind + std::string(kTempSuffix);
+}
+
+// Is `name` temp_name(id, 'D' or 'H') for a valid id of either format?
+bool is_our_temp_name(std::string_view name) {
+  if (!name.starts_with(kTempPrefix) || !name.ends_with(kTempSuffix)) return false;
+  name.remove_prefix(kTempPrefix.size());
+  name.remove_suffix(kTempSuffix.size());
+  if (!name.ends_with("-D") && !name.ends_with("-H")) return false;
+  name.remove_suffix(2);
+  return is_valid_exim_id(name, EximIdFormat::v4_97) || is_valid_exim_id(name, EximIdFormat::v4_96);
+}
+
 // A file being written: removed on destruction unless released.
 class TempFile {
  public:
@@ -185,8 +206,8 @@ std::error_code write_pair(const std::string& id, const QueuefileOptions& option
                            std::span<const EnvelopeRecipient> recipients, const MessageSource& message,
                            const QueuefileFacts& facts) {
   const std::string base = options.directory + "/";
-  TempFile data(base + "." + id + "-D.tmp");
-  TempFile header(base + "." + id + "-H.tmp");
+  TempFile data(base + temp_name(id, 'D'));
+  TempFile header(base + temp_name(id, 'H'));
   const std::string data_final = base + id + "-D";
   const std::string header_final = base + id + "-H";
 
@@ -234,6 +255,21 @@ std::string another_id(const QueuefileOptions& options) {
 }
 
 }  // namespace
+
+std::vector<std::string> remove_interrupted_exports(const std::string& directory, std::error_code& ec) {
+  std::vector<std::string> removed;
+  ec.clear();
+  std::filesystem::directory_iterator it(directory, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!is_our_temp_name(name)) continue;
+    // Only regular files: a directory or a link of that name is not ours.
+    std::error_code type_ec;
+    if (!it->is_regular_file(type_ec) || it->is_symlink(type_ec)) continue;
+    if (::unlink(it->path().c_str()) == 0) removed.push_back(name);
+  }
+  return removed;
+}
 
 QueuefileResult write_queuefile(const QueuefileOptions& options, const Envelope& envelope,
                                 std::span<const EnvelopeRecipient> recipients, const MessageSource& message,

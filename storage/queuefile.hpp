@@ -18,7 +18,8 @@
 // message's existence; then the directory is fsync'd. Renames never replace
 // an existing file (RENAME_NOREPLACE): if the id is taken, the export starts
 // again under a fresh id (at most three tries). Any error removes every file
-// this call made and is returned: ENOSPC, EDQUOT, EIO, EACCES... Memory: the
+// this call made and is returned: ENOSPC, EDQUOT, EIO, EACCES... A crash
+// leaves the temporary files: remove_interrupted_exports() below. Memory: the
 // body goes through in 64 KiB pieces; the header block is held, up to 1 MiB
 // (std::errc::message_size beyond, as Exim's own header_maxsize).
 #pragma once
@@ -27,6 +28,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "storage/envelope.hpp"
 #include "storage/exim_id.hpp"
@@ -68,5 +70,14 @@ struct QueuefileResult {
 QueuefileResult write_queuefile(const QueuefileOptions& options, const Envelope& envelope,
                                 std::span<const EnvelopeRecipient> recipients, const MessageSource& message,
                                 const QueuefileFacts& facts = {});
+
+// Removes what exports cut short by a crash left in `directory`: regular
+// files named ".<id>-D.tmp" or ".<id>-H.tmp" with <id> a valid Exim id of
+// either format, exactly the names write_queuefile() writes under, and
+// nothing else (Exim's and a scanner's own files never match). An export in
+// progress has such files too: call this before the first export into a
+// directory in this process, on the thread that exports. Returns the names
+// removed; ec says when the directory could not be read.
+std::vector<std::string> remove_interrupted_exports(const std::string& directory, std::error_code& ec);
 
 }  // namespace sluice::storage

@@ -206,6 +206,32 @@ TEST(Queuefile, BodyWithoutFinalLineEndAndWithNuls) {
   EXPECT_NE(h.find("-body_zerocount 1\n"), std::string::npos) << h;
 }
 
+// A crash between writing a pair's temporary files and renaming them left
+// them in the export directory for good. Only our exact names go.
+TEST(Queuefile, TemporaryFilesOfInterruptedExportsAreRemovedAndNothingElse) {
+  TempDir dir;
+  const std::string id97 = "1r31eq-000000003D7-0W7E", id96 = "1r31eq-00003D-0W";
+  const std::set<std::string> ours = {"." + id97 + "-D.tmp", "." + id97 + "-H.tmp", "." + id96 + "-D.tmp"};
+  const std::set<std::string> others = {
+      id97 + "-D", id97 + "-H",                  // a pair written in full
+      id97 + "-D.tmp", "." + id97 + "-D.tmp.keep", "." + id97 + "-X.tmp", "." + id97 + "-D.tmpx",
+      ".1r31eq-00003D-0W7-D.tmp", ".short-D.tmp", ".-D.tmp",  // no valid id
+      "hdr.1234", "." + id96 + "-H.tmp~"};
+  for (const auto& name : ours) std::ofstream(dir.path + "/" + name) << "partial";
+  for (const auto& name : others) std::ofstream(dir.path + "/" + name) << "not ours";
+  fs::create_directory(dir.path + "/." + id96 + "-H.tmp");  // the name, but a directory
+  std::error_code ec;
+  const std::vector<std::string> removed = remove_interrupted_exports(dir.path, ec);
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(std::set<std::string>(removed.begin(), removed.end()), ours);
+  std::set<std::string> left = others;
+  left.insert("." + id96 + "-H.tmp");
+  EXPECT_EQ(names_in(dir.path), left);
+
+  remove_interrupted_exports(dir.path + "/missing", ec);
+  EXPECT_EQ(ec, std::errc::no_such_file_or_directory);
+}
+
 TEST(Queuefile, ErrorsLeaveNothingBehind) {
   TempDir dir;
   const Envelope e = sample_envelope();

@@ -349,3 +349,64 @@ def test_reader_slot_of_a_killed_queue_tool_is_freed(sluice):
         p.stdout.close()
     gw.wait_log("event=stale_readers", timeout=10)
     assert "cleared 1 LMDB reader slot" in gw.log()
+
+
+def send_sized(gw, size, rcpts=("bob@example.test",)):
+    """One message of about `size` bytes: (code, last reply line)."""
+    data = b"Subject: filler\r\n\r\n" + b"".join(b"%077d\r\n" % i for i in range(size // 79))
+    r = Raw(gw.port)
+    assert r.read_reply()[0] == 220
+    assert r.cmd("EHLO client.test")[0] == 250
+    r.expect("MAIL FROM:<a@sender.test>", 250)
+    for rcpt in rcpts:
+        r.expect(f"RCPT TO:<{rcpt}>", 250)
+    r.expect("DATA", 354)
+    r.send(data + b".\r\n")
+    code, lines = r.read_reply()
+    r.cmd("QUIT")
+    r.close()
+    return code, lines[-1]
+
+
+def test_a_flush_on_a_full_map_keeps_to_the_gateways_map(sluice, tmp_path):
+    # The tool used to open the queue with the default 4 GiB map: a write
+    # on a full 1 MiB map that needed more pages than were free grew
+    # data.mdb past the gateway's map, and from then on every gateway
+    # transaction failed with MDB_MAP_RESIZED (451 after DATA) until a
+    # restart. It now takes the map size the gateway recorded.
+    gw = sluice.start(smtp={"local_domains": ["example.test", "defer.test"]},
+                      spool={"map_size": "1M", "inline_max": "200K"},
+                      route=[{**deferring_route(tmp_path)[0], "domains": ["defer.test"]}],
+                      queue={"retry_first": "1h", "retry_max": "4h"})
+    # Three deferred messages of 100 recipients: records of some 20 KB,
+    # which `flush` rewrites in one transaction.
+    for i in range(3):
+        rcpts = [f"recipient-{n:03d}-of-deferred-message-{i}@defer.test" for n in range(100)]
+        assert send_sized(gw, 2_000, rcpts)[0] == 250
+    assert wait_until(lambda: [r["state"] for r in records(gw).values()] == ["deferred"] * 3)
+    # Then mail for relay in ever smaller sizes, until the map is full to
+    # its last pages.
+    for size in (150_000, 20_000, 2_000, 300):
+        for _ in range(40):
+            code, text = send_sized(gw, size, ["bob@example.test"])
+            if code != 250:
+                assert code == 452 and "4.3.1" in text, (code, text)
+                break
+        assert code == 452, size
+    # The flush fits in the room the gateway keeps free for state changes
+    # (storage/map_headroom.hpp), inside the gateway's map.
+    out = queue(gw, "flush")
+    assert (out.returncode, out.stdout) == (0, b"flush: 3 messages\n"), out.stderr
+    assert (gw.spool / "queue" / "data.mdb").stat().st_size <= 1 << 20
+    assert "MDB_MAP_RESIZED" not in gw.log()
+    # And the gateway goes on: the runner takes the flushed messages through
+    # their (still failing) route again (a state change that finds no room
+    # is tried again a second later), and deleting some relay mail makes
+    # room for new mail, no restart.
+    assert wait_until(lambda: [r["attempts"] for r in records(gw).values() if r["recipients"][0]["address"].startswith("recipient-")] == [2] * 3), records(gw)
+    relay = [m for m, r in records(gw).items() if r["recipients"][0]["address"] == "bob@example.test"]
+    for mid in relay[:2]:
+        out = queue(gw, "delete", mid)
+        assert out.returncode == 0, out.stderr
+    assert wait_until(lambda: send_sized(gw, 20_000)[0] == 250, timeout=5), gw.log()[-2000:]
+    assert "MDB_MAP_RESIZED" not in gw.log()

@@ -126,3 +126,25 @@ def test_reload_names_an_unusable_quarantine_directory(sluice, tmp_path):
     gw.wait_log("event=export_directory_unusable")
     assert re.search(r'event=export_directory_unusable policy=spam directory=\S*nowhere problem="does not exist"',
                      gw.log()), gw.log()[-2000:]
+
+
+def test_temporary_files_of_an_interrupted_export_are_removed(sluice, tmp_path):
+    # A crash between writing a pair's temporary files and renaming them
+    # used to leave them in the directory for good. The first export into
+    # the directory after the start removes them: only our exact names.
+    outdir = tmp_path / "scanner-in"
+    outdir.mkdir()
+    stale = [".1r31eq-000000003D7-0W7E-D.tmp", ".1r31eq-000000003D7-0W7E-H.tmp", ".1r31eq-00003D-0W-D.tmp"]
+    others = ["1r31eq-000000003D7-0W7E-D", "1r31eq-000000003D7-0W7E-H", ".1r31eq-000000003D7-0W7E-D.tmp.keep",
+              ".scanner-D.tmp", "hdr.4321"]
+    for name in stale + others:
+        (outdir / name).write_bytes(b"left behind")
+    gw = sluice.start(smtp={"local_domains": ["example.test", "scan.test"]},
+                      route=[{"name": "scanner", "domains": ["scan.test"], "action": "queuefile",
+                              "directory": str(outdir)}])
+    with smtplib.SMTP("127.0.0.1", gw.port, timeout=10 * SLOW) as c:
+        c.sendmail("a@src.test", ["b@scan.test"], "Subject: after a crash\r\n\r\nbody\r\n")
+    assert wait_until(lambda: written(gw), timeout=10), gw.log()[-2000:]
+    [(_, exim_id)] = written(gw)
+    assert sorted(p.name for p in outdir.iterdir()) == sorted(others + [f"{exim_id}-D", f"{exim_id}-H"])
+    assert gw.log().count("event=queuefile_temp_removed") == 3
