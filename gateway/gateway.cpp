@@ -62,9 +62,9 @@ void log_runner_event(const storage::RunnerEvent& e) {
 // exports a crash cut short (storage/queuefile.hpp). False when the
 // directory cannot be read (yet: a volume mounted late); the export then
 // fails and is retried, and this with it.
-bool remove_interrupted_exports(const std::string& directory) {
+bool remove_interrupted_exports(const std::string& directory, std::filesystem::file_time_type started) {
   std::error_code ec;
-  for (const auto& name : storage::remove_interrupted_exports(directory, ec))
+  for (const auto& name : storage::remove_interrupted_exports(directory, started, ec))
     log_info("queuefile_temp_removed").field("directory", directory).field("file", name)
         .field("reason", "left by an export a crash or kill cut short");
   return !ec;
@@ -76,9 +76,10 @@ bool remove_interrupted_exports(const std::string& directory) {
 // cleared, and `cleared` needs no lock.
 storage::QueuefileExport queuefile_exporter() {
   auto cleared = std::make_shared<std::set<std::string>>();
-  return [cleared](const storage::QueueRecord& rec, const std::vector<std::size_t>& idx,
+  const auto started = std::filesystem::file_time_type::clock::now();  // made at start-up
+  return [cleared, started](const storage::QueueRecord& rec, const std::vector<std::size_t>& idx,
                    const storage::Route& route, const storage::BodyRef& body) -> std::error_code {
-    if (!cleared->contains(route.directory) && remove_interrupted_exports(route.directory))
+    if (!cleared->contains(route.directory) && remove_interrupted_exports(route.directory, started))
       cleared->insert(route.directory);
     storage::QueuefileOptions o;
     o.directory = route.directory;

@@ -25,6 +25,8 @@ std::error_code check_map_headroom(const QueueWriter& w, std::uint64_t incoming)
   // The file's extent first: while it is below the mark, the free list need
   // not be read.
   if (static_cast<double>(w.map_extent() + incoming) <= limit) return {};
+  if (static_cast<double>(w.data_bytes() + incoming) <= kMapPlenty * static_cast<double>(w.own_map_size()))
+    return {};
   if (static_cast<double>(w.map_in_use() + incoming) <= limit) return {};
   return {1, category};
 }

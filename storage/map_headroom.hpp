@@ -20,6 +20,12 @@
 namespace sluice::storage {
 
 inline constexpr double kMapHighWater = 0.9;
+// Below this share of data pages (QueueWriter::data_bytes) the free pages
+// are so many that runs long enough for any value are taken for granted,
+// and LMDB's free list is not read: a queue that once filled the file and
+// drained since costs a few mdb_stat calls per commit, not a walk of the
+// free list.
+inline constexpr double kMapPlenty = 0.5;
 
 // No error while `incoming` more bytes keep the map at or below the mark
 // (QueueWriter::map_in_use: free pages LMDB could not give a large value do

@@ -186,6 +186,18 @@ std::uint64_t QueueWriter::map_extent() const {
   return (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * st.ms_psize + written_;
 }
 
+std::uint64_t QueueWriter::data_bytes() const {
+  MDB_stat st;
+  std::uint64_t pages = 0, page_size = 4096;
+  // 0 and 1: LMDB's free-list and main databases (FREE_DBI, MAIN_DBI).
+  for (unsigned dbi : {0u, 1u, messages_, bodies_, deferred_}) {
+    if (::mdb_stat(txn_, dbi, &st) != 0) continue;
+    pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+    page_size = st.ms_psize;
+  }
+  return pages * page_size + written_;
+}
+
 std::uint64_t QueueWriter::map_in_use() const {
   if (!free_in_runs_) free_in_runs_ = free_bytes_in_runs(::mdb_txn_env(txn_));
   const std::uint64_t extent = map_extent();

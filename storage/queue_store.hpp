@@ -94,6 +94,10 @@ class QueueWriter : public QueueView {
   // runs are counted as used (kFreeRunPages, queue_store.cpp). Walks LMDB's
   // free list the first time in a transaction.
   std::uint64_t map_in_use() const;
+  // The pages that hold data in every database, LMDB's own included (its
+  // free list's pages, not the free pages it lists), plus the bytes put
+  // since: a lower bound of map_in_use() that costs a few mdb_stat calls.
+  std::uint64_t data_bytes() const;
 
  private:
   friend class QueueStore;

@@ -256,7 +256,8 @@ std::string another_id(const QueuefileOptions& options) {
 
 }  // namespace
 
-std::vector<std::string> remove_interrupted_exports(const std::string& directory, std::error_code& ec) {
+std::vector<std::string> remove_interrupted_exports(const std::string& directory,
+                                                    std::filesystem::file_time_type started, std::error_code& ec) {
   std::vector<std::string> removed;
   ec.clear();
   std::filesystem::directory_iterator it(directory, ec), end;
@@ -266,6 +267,8 @@ std::vector<std::string> remove_interrupted_exports(const std::string& directory
     // Only regular files: a directory or a link of that name is not ours.
     std::error_code type_ec;
     if (!it->is_regular_file(type_ec) || it->is_symlink(type_ec)) continue;
+    const auto written = it->last_write_time(type_ec);
+    if (type_ec || written >= started) continue;  // being written now: maybe another gateway's
     if (::unlink(it->path().c_str()) == 0) removed.push_back(name);
   }
   return removed;

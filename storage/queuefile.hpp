@@ -23,6 +23,7 @@
 // body goes through in 64 KiB pieces; the header block is held, up to 1 MiB
 // (std::errc::message_size beyond, as Exim's own header_maxsize).
 #pragma once
+#include <filesystem>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -74,10 +75,13 @@ QueuefileResult write_queuefile(const QueuefileOptions& options, const Envelope&
 // Removes what exports cut short by a crash left in `directory`: regular
 // files named ".<id>-D.tmp" or ".<id>-H.tmp" with <id> a valid Exim id of
 // either format, exactly the names write_queuefile() writes under, and
-// nothing else (Exim's and a scanner's own files never match). An export in
-// progress has such files too: call this before the first export into a
-// directory in this process, on the thread that exports. Returns the names
+// nothing else (Exim's and a scanner's own files never match), last written
+// before `started`. An export in progress has such files too: call this
+// before the first export into a directory in this process, on the thread
+// that exports, with the time the process started; another gateway's export
+// into the same directory writes its files after that. Returns the names
 // removed; ec says when the directory could not be read.
-std::vector<std::string> remove_interrupted_exports(const std::string& directory, std::error_code& ec);
+std::vector<std::string> remove_interrupted_exports(const std::string& directory,
+                                                    std::filesystem::file_time_type started, std::error_code& ec);
 
 }  // namespace sluice::storage
