@@ -397,8 +397,9 @@ def test_a_flush_on_a_full_map_keeps_to_the_gateways_map(sluice, tmp_path):
     # (storage/map_headroom.hpp), inside the gateway's map.
     out = queue(gw, "flush")
     assert (out.returncode, out.stdout) == (0, b"flush: 3 messages\n"), out.stderr
+    # Within the gateway's map: the gateway would adopt a larger one without
+    # a word (QueueStore::begin), so the file's size is what tells.
     assert (gw.spool / "queue" / "data.mdb").stat().st_size <= 1 << 20
-    assert "MDB_MAP_RESIZED" not in gw.log()
     # And the gateway goes on: the runner takes the flushed messages through
     # their (still failing) route again (a state change that finds no room
     # is tried again a second later), and deleting some relay mail makes
@@ -409,4 +410,4 @@ def test_a_flush_on_a_full_map_keeps_to_the_gateways_map(sluice, tmp_path):
         out = queue(gw, "delete", mid)
         assert out.returncode == 0, out.stderr
     assert wait_until(lambda: send_sized(gw, 20_000)[0] == 250, timeout=5), gw.log()[-2000:]
-    assert "MDB_MAP_RESIZED" not in gw.log()
+    assert (gw.spool / "queue" / "data.mdb").stat().st_size <= 1 << 20
